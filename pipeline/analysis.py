@@ -1,0 +1,243 @@
+"""Theme analysis: from a coded corpus to the findings one theme section shows and the synthesis reads.
+
+Everything here is computed from the corpus; each statement carries the paragraph ids it rests on.
+Findings are plain data (dataclasses of str/int/float/list) so they travel between notebooks as JSON.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import coding, extract
+from .codebook import Codebook
+from .corpus import Corpus, Document, Paragraph
+from .metadata import PartialDate
+
+# The period split the brief compares: Russia's full-scale invasion of Ukraine.
+PERIOD_SPLIT = PartialDate(2022, 2)
+PERIODS = ("before Feb 2022", "from Feb 2022", "undated")
+SUBJECTS, TONES = ("russia", "china"), ("cooperation", "tension")
+
+
+def period_of(date: PartialDate | None) -> str:
+    if date is None:
+        return PERIODS[2]
+    # A year-only 2022 date cannot be placed either side of February: count it as 'from'.
+    return PERIODS[0] if (date.year, date.month or 12) < (PERIOD_SPLIT.year, PERIOD_SPLIT.month) else PERIODS[1]
+
+
+@dataclass
+class Statement:
+    """One computed sentence of the brief and the passages it rests on."""
+
+    text: str
+    cites: list[str]
+
+
+@dataclass
+class Passage:
+    id: str
+    doc_id: str
+    score: float
+    cues: list[str]
+    text: str
+
+
+@dataclass
+class ThemeFindings:
+    theme: str
+    label: str
+    documents_total: int
+    coverage: list[dict]  # per document: doc_id, label, date, period, passages, paragraphs
+    passages: list[Passage]  # strongest first
+    figures: list[dict]
+    events: list[dict]
+    actors: list[dict]  # id, name, kind, mentions, passages
+    pairs: list[dict]  # a, b, passages
+    quotes: list[dict]
+    framing: dict[str, dict[str, dict[str, list[str]]]]  # group -> "russia/cooperation" -> passage ids
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def documents_covered(self) -> int:
+        return sum(1 for c in self.coverage if c["passages"])
+
+    def years(self) -> tuple[int, int] | None:
+        years = sorted(int(c["date"][:4]) for c in self.coverage if c["passages"] and c["date"])
+        return (years[0], years[-1]) if years else None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ThemeFindings:
+        data = dict(data)
+        data["passages"] = [Passage(**p) for p in data["passages"]]
+        data["statements"] = [Statement(**s) for s in data["statements"]]
+        return cls(**data)
+
+
+@dataclass
+class Context:
+    """Everything a notebook needs about a corpus, computed once: coding, framing, extraction."""
+
+    corpus: Corpus
+    codebook: Codebook
+    gazetteer: list
+    coded: dict[str, dict[str, coding.ThemeScore]]
+    framing: dict[str, coding.Framing]
+    figures: dict[str, list]  # paragraph id -> figures
+    events: dict[str, list]
+    mentions: dict[str, list]
+    quotes: dict[str, list]
+
+    def doc_label(self, doc: Document) -> str:
+        date = doc.meta.date.iso() if doc.meta.date else "undated"
+        return f"{doc.meta.publisher or doc.id} ({date})"
+
+    def passages_for(self, theme: str) -> list[Paragraph]:
+        return [p for p in self.corpus.paragraphs() if (s := self.coded[p.id].get(theme)) and s.assigned]
+
+
+def build_context(corpus: Corpus, codebook: Codebook, gazetteer: list) -> Context:
+    coded = coding.code_corpus(corpus, codebook)
+    framing = {p.id: coding.frame_paragraph(p, codebook) for p in corpus.paragraphs()}
+    figures, events, mentions, quotes = {}, defaultdict(list), {}, {}
+    for doc in corpus.documents:
+        for ev in extract.extract_document_events(doc):
+            events[ev.paragraph_id].append(ev)
+        for p in doc.paragraphs:
+            figures[p.id] = extract.extract_figures(p)
+            mentions[p.id] = extract.extract_actors(p, gazetteer)
+            quotes[p.id] = extract.extract_quotes(p)
+    return Context(corpus, codebook, gazetteer, {p.id: coded.get(p.id, {}) for p in corpus.paragraphs()}, framing,
+                   figures, dict(events), mentions, quotes)
+
+
+def _doc_sort_key(doc: Document) -> tuple:
+    return (doc.meta.date.first_day().isoformat() if doc.meta.date else "9999", doc.id)
+
+
+def theme_findings(ctx: Context, theme: str, *, top: int = 5) -> ThemeFindings:
+    """What the corpus says about one theme, with every item traced to its paragraph."""
+    if theme not in ctx.codebook.theme_ids:
+        from .errors import ConfigError
+
+        raise ConfigError(f"unknown theme '{theme}': the codebook defines {', '.join(ctx.codebook.theme_ids)}")
+    passages = ctx.passages_for(theme)
+    ids = {p.id for p in passages}
+    per_doc = Counter(p.doc_id for p in passages)
+    coverage = []
+    for doc in sorted(ctx.corpus.documents, key=_doc_sort_key):
+        coverage.append({"doc_id": doc.id, "label": ctx.doc_label(doc), "date": doc.meta.date.iso() if doc.meta.date else None,
+                         "period": period_of(doc.meta.date), "passages": per_doc[doc.id], "paragraphs": len(doc.paragraphs)})
+    ranked = sorted(passages, key=lambda p: (-ctx.coded[p.id][theme].score, p.doc_id, p.n))
+    strongest = [Passage(p.id, p.doc_id, round(ctx.coded[p.id][theme].score, 3), list(ctx.coded[p.id][theme].cues), p.text)
+                 for p in ranked if p.kind == "body"]
+    figures = [{"paragraph_id": f.paragraph_id, "text": f.text, "value": f.value, "unit": f.unit, "entity": f.entity,
+                "sentence": f.sentence} for p in passages for f in ctx.figures[p.id]]
+    events = [{"paragraph_id": e.paragraph_id, "start": e.start.iso(), "end": e.end.iso() if e.end else None,
+               "position": e.start.as_float(), "as_written": e.as_written, "sentence": e.sentence,
+               "inferred_year": e.inferred_year, "planned": getattr(e, "planned", False)}
+              for p in passages for e in ctx.events.get(p.id, []) if not getattr(e, "relative", False)]
+    events.sort(key=lambda e: (e["position"], e["paragraph_id"]))
+    actor_mentions: dict[str, dict] = {}
+    pairs: Counter = Counter()
+    for p in passages:
+        seen = {}
+        for m in ctx.mentions[p.id]:
+            a = actor_mentions.setdefault(m.actor_id, {"id": m.actor_id, "name": m.name, "kind": m.kind, "mentions": 0, "passages": []})
+            a["mentions"] += 1
+            if p.id not in a["passages"]:
+                a["passages"].append(p.id)
+            seen[m.actor_id] = m
+        for a_id in seen:
+            for b_id in seen:
+                if a_id < b_id:
+                    pairs[a_id, b_id] += 1
+    actors = sorted(actor_mentions.values(), key=lambda a: (-len(a["passages"]), a["name"]))
+    names = {a["id"]: a["name"] for a in actors}
+    quotes = [{"paragraph_id": q.paragraph_id, "speaker": q.speaker, "text": q.text, "kind": q.kind}
+              for p in ranked for q in ctx.quotes[p.id] if q.speaker]
+    findings = ThemeFindings(
+        theme=theme, label=ctx.codebook.label(theme), documents_total=len(ctx.corpus.documents), coverage=coverage,
+        passages=strongest, figures=figures, events=events, actors=actors,
+        pairs=[{"a": names[a], "b": names[b], "passages": n} for (a, b), n in pairs.most_common(8)],
+        quotes=quotes, framing=framing_table(ctx, passages))
+    findings.statements = theme_statements(ctx, findings, ids)
+    return findings
+
+
+def framing_table(ctx: Context, passages: list[Paragraph]) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """For each source and each period: which passages speak of Russia/China with cooperation/tension cues."""
+    table: dict[str, dict[str, dict[str, list[str]]]] = {"source": {}, "period": {}}
+    for p in passages:
+        f = ctx.framing[p.id]
+        doc = ctx.corpus.document(p.doc_id)
+        for group, key in (("source", ctx.doc_label(doc)), ("period", period_of(doc.meta.date))):
+            cell = table[group].setdefault(key, {f"{s}/{t}": [] for s in SUBJECTS for t in TONES})
+            for subject in SUBJECTS:
+                if getattr(f, subject):
+                    for tone in TONES:
+                        if getattr(f, tone):
+                            cell[f"{subject}/{tone}"].append(p.id)
+    return table
+
+
+def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Statement]:
+    """The computed lead sentences of a theme section."""
+    out: list[Statement] = []
+    if not f.passages:
+        return [Statement(f"No passage in the {f.documents_total} documents is coded to {f.label}.", [])]
+    covered = [c for c in f.coverage if c["passages"]]
+    densest = max(covered, key=lambda c: (c["passages"] / max(1, c["paragraphs"]), c["passages"]))
+    top_in_densest = [p.id for p in f.passages if p.doc_id == densest["doc_id"]][:2]
+    out.append(Statement(
+        f"{f.label} is addressed in {len(covered)} of {f.documents_total} documents ({len(ids)} passages); "
+        f"it is most concentrated in {densest['label']}, where {densest['passages']} of {densest['paragraphs']} "
+        f"paragraphs are coded to it.", top_in_densest))
+    by_period = f.framing["period"]
+    parts, cites = [], []
+    for period in PERIODS[:2]:
+        cell = by_period.get(period)
+        n = sum(1 for c in covered if c["period"] == period)
+        if not cell or not n:
+            continue
+        rt, ct = len(cell["russia/tension"]), len(cell["china/tension"])
+        rc, cc = len(cell["russia/cooperation"]), len(cell["china/cooperation"])
+        parts.append(f"{period.replace('Feb', 'February')}, passages pair Russia with tension cues {rt} times and with "
+                     f"cooperation cues {rc} times; China {ct} and {cc} times")
+        cites += (cell["russia/tension"][:1] + cell["china/tension"][:1] + cell["china/cooperation"][:1])
+    if parts:
+        out.append(Statement("; ".join(parts) + ".", list(dict.fromkeys(cites))))
+    if f.figures:
+        strongest_ids = [p.id for p in f.passages]
+        fig = min(f.figures, key=lambda x: strongest_ids.index(x["paragraph_id"]) if x["paragraph_id"] in strongest_ids else 10**6)
+        what = f" ({fig['entity']})" if fig.get("entity") else ""
+        out.append(Statement(f"The figure stated in the strongest evidence: {fig['text']}{what}.", [fig["paragraph_id"]]))
+    return out
+
+
+def save_findings(findings: ThemeFindings, out_dir: str | Path) -> Path:
+    import json
+
+    path = Path(out_dir) / "findings" / f"{findings.theme}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(findings.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def load_findings(findings_dir: str | Path, themes: list[str]) -> list[ThemeFindings]:
+    """The theme notebooks' findings, in codebook order. A missing theme is an error that says what to run."""
+    import json
+
+    from .errors import ConfigError
+
+    out = []
+    for theme in themes:
+        path = Path(findings_dir) / f"{theme}.json"
+        if not path.is_file():
+            raise ConfigError(f"no findings for theme '{theme}' in {findings_dir}: run 'brief build' (or the theme notebook) first")
+        out.append(ThemeFindings.from_json(json.loads(path.read_text(encoding="utf-8"))))
+    return out

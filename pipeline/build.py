@@ -1,0 +1,297 @@
+"""The build: corpus → notebooks (papermill, in parallel) → assembled brief → HTML and PDF → reports/.
+
+Guarantees:
+- one build at a time per output directory (a lock; the second build refuses at once);
+- everything is written under ``reports/.staging/<run>/`` and published only when complete, file by
+  file with ``os.replace``, so a failed, interrupted or killed build never leaves a half-written brief;
+- a notebook result is reused only when everything it depends on is unchanged (see ``part_key``).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from multiprocessing import get_context
+from pathlib import Path
+
+import nbformat
+
+from . import assemble, export
+from .config import PARTS, Part, Settings
+from .errors import BuildLocked, BriefError, ExportError, NotebookFailed
+from .execute import run_notebook
+from .session import code_digest, load_context
+
+PUBLISHED_DIRS = ("notebooks", "figures", "findings")
+PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
+KEY_PACKAGES = ("papermill", "nbconvert", "nbclient", "nbformat", "ipykernel", "matplotlib", "weasyprint", "PyYAML")
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    cached: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pdf: bool = True
+
+
+@contextlib.contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on the output directory, released by the OS even if the process is killed."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise BuildLocked(f"another build is running on {out} (pid {holder}): wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in KEY_PACKAGES:
+        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
+            out[name] = importlib_metadata.version(name)
+    return out
+
+
+def notebook_digest(path: Path) -> str:
+    """Hash of a notebook's cells' sources and types (outputs and metadata other than tags do not matter)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in nb["cells"]]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def part_key(part: Part, params: dict, inputs: dict[str, str], upstream: list[str]) -> str:
+    """Cache key: the notebook, its parameters (paths excluded), the inputs' digests, code, versions, upstream."""
+    stable = {k: v for k, v in params.items() if not k.endswith("_dir")}
+    blob = json.dumps({"notebook": notebook_digest(part.path), "params": stable, "inputs": inputs,
+                       "versions": versions(), "upstream": upstream}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _dir_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file():
+            h.update(f.relative_to(path).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _params(part: Part, settings: Settings, part_dir: Path, staging: Path) -> dict:
+    params = {"corpus_dir": str(settings.corpus), "codebook_dir": str(settings.codebook), "out_dir": str(part_dir),
+              "cache_dir": str(settings.cache)}
+    if part.theme:
+        params["theme"] = part.theme
+    if part.stage > 0:
+        params["findings_dir"] = str(staging / "findings")
+    return params
+
+
+class Builder:
+    def __init__(self, settings: Settings, log: Callable[[str], None] = print):
+        self.settings, self.log = settings, log
+        self.result = BuildResult(settings.out, pdf=settings.pdf)
+
+    def step(self, name: str, started: float) -> None:
+        took = time.perf_counter() - started
+        self.result.timings[name] = round(took, 3)
+        self.log(f"  {name:<28} {took:6.1f} s")
+
+    def run(self) -> BuildResult:
+        s = self.settings
+        t0 = time.perf_counter()
+        self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
+        ctx = load_context(s.corpus, s.codebook, s.cache)  # validates corpus and codebook before any kernel starts
+        self.result.warnings += [str(w) for w in ctx.corpus.warnings]
+        for w in ctx.corpus.warnings:
+            self.log(f"  warning: {w}")
+        self.inputs = {"corpus": ctx.corpus.digest, "codebook": _dir_digest(s.codebook), "code": code_digest()}
+        self.step("corpus, coding, extraction", t0)
+        with build_lock(s.out):
+            staging_root = s.out / ".staging"
+            shutil.rmtree(staging_root, ignore_errors=True)  # left by a killed build; we hold the lock
+            staging = staging_root / uuid.uuid4().hex[:12]
+            staging.mkdir(parents=True)
+            try:
+                executed = self.execute_parts(staging)
+                self.export(staging, executed, ctx)
+                self.publish(staging)
+            finally:
+                shutil.rmtree(staging_root, ignore_errors=True)
+        self.result.timings["total"] = round(time.perf_counter() - t0, 3)
+        self.log(f"Done in {self.result.timings['total']:.1f} s: {s.out / 'brief.html'}"
+                 + (f" and {s.out / 'brief.pdf'}" if self.result.pdf else " (no PDF)"))
+        return self.result
+
+    # -- notebooks ------------------------------------------------------------------------------
+
+    def execute_parts(self, staging: Path) -> dict[str, Path]:
+        s = self.settings
+        executed: dict[str, Path] = {}
+        (staging / "findings").mkdir()
+        stages = sorted({p.stage for p in PARTS})
+        pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"))
+        try:
+            for stage in stages:
+                upstream = [_dir_digest(staging / "findings")] if stage > 0 else []
+                pending = {}
+                for part in (p for p in PARTS if p.stage == stage):
+                    part_dir = staging / "parts" / part.name
+                    part_dir.mkdir(parents=True)
+                    params = _params(part, s, part_dir, staging)
+                    key = part_key(part, params, self.inputs, upstream)
+                    cached = s.cache / "parts" / key
+                    if not s.force and (cached / f"{part.name}.ipynb").is_file():
+                        shutil.rmtree(part_dir)
+                        shutil.copytree(cached, part_dir)
+                        self.result.cached.append(part.name)
+                        self.log(f"  {part.name:<28}   cached")
+                        self._collect(part, part_dir, staging, executed)
+                        continue
+                    output = part_dir / f"{part.name}.ipynb"
+                    future = pool.submit(run_notebook, str(part.path), str(output), params, s.cell_timeout)
+                    pending[future] = (part, part_dir, cached)
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        part, part_dir, cached = pending.pop(future)
+                        try:
+                            took = future.result()
+                        except NotebookFailed as exc:
+                            raise self._keep_failed(exc) from None
+                        self.result.timings[part.name] = round(took, 3)
+                        self.log(f"  {part.name:<28} {took:6.1f} s")
+                        self._store(part_dir, cached)
+                        self._collect(part, part_dir, staging, executed)
+        except BaseException:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return executed
+
+    def _collect(self, part: Part, part_dir: Path, staging: Path, executed: dict[str, Path]) -> None:
+        """Gather a part's executed notebook, figures and findings into the staging tree."""
+        executed[part.name] = part_dir / f"{part.name}.ipynb"
+        for sub in ("figures", "findings"):
+            src = part_dir / sub
+            if src.is_dir():
+                shutil.copytree(src, staging / sub, dirs_exist_ok=True)
+
+    def _store(self, part_dir: Path, cached: Path) -> None:
+        tmp = cached.with_name(cached.name + f".{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(part_dir, tmp)
+        shutil.rmtree(cached, ignore_errors=True)
+        tmp.rename(cached)
+
+    def _keep_failed(self, exc: NotebookFailed) -> NotebookFailed:
+        """Move the failed notebook out of staging (which is removed) to reports/failed/."""
+        if exc.saved_at and Path(exc.saved_at).is_file():
+            failed = self.settings.out / "failed"
+            failed.mkdir(parents=True, exist_ok=True)
+            target = failed / Path(exc.saved_at).name
+            shutil.copyfile(exc.saved_at, target)
+            return NotebookFailed(exc.notebook, exc.cell, exc.error, str(target))
+        return exc
+
+    # -- assembly and export --------------------------------------------------------------------
+
+    def export(self, staging: Path, executed: dict[str, Path], ctx) -> None:
+        t = time.perf_counter()
+        order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
+        brief = assemble.assemble(executed, order, ctx.corpus)
+        checked = assemble.verify_quotes(brief, ctx.corpus)
+        page = export.to_html(brief)
+        problems = export.check_links(page)
+        if problems:
+            raise ExportError(f"the HTML brief has {len(problems)} broken or external links, e.g. {problems[0]}")
+        (staging / "brief.html").write_text(page, encoding="utf-8")
+        nb_dir = staging / "notebooks"
+        nb_dir.mkdir()
+        for name, path in executed.items():
+            shutil.copyfile(path, nb_dir / path.name)
+        nbformat.write(brief, nb_dir / "brief.ipynb")
+        self.step(f"assemble + HTML ({checked} quotes verified)", t)
+        if self.settings.pdf:
+            t = time.perf_counter()
+            try:
+                export.write_pdf(staging / "brief.html", staging / "brief.pdf")
+                self.step("PDF", t)
+            except ExportError as exc:
+                self.result.pdf = False
+                self.result.warnings.append(f"PDF not written: {exc}")
+                self.log(f"  warning: PDF not written: {exc}. The HTML brief is published; the previous PDF is removed.")
+        self.write_manifest(staging, ctx)
+
+    def write_manifest(self, staging: Path, ctx) -> None:
+        s = self.settings
+        manifest = {
+            "inputs": {**self.inputs, "documents": {d.meta.file: d.sha256 for d in ctx.corpus.documents}},
+            "settings": {"corpus": str(s.corpus), "codebook": str(s.codebook), "jobs": s.jobs, "force": s.force},
+            "versions": versions(), "commit": _git_commit(), "timings_s": self.result.timings,
+            "cached": self.result.cached, "warnings": self.result.warnings, "pdf": self.result.pdf,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    def publish(self, staging: Path) -> None:
+        """Move the finished brief into place: directories swapped by rename, files by os.replace."""
+        out = self.settings.out
+        for name in PUBLISHED_DIRS:
+            src = staging / name
+            if not src.exists():
+                continue
+            old = out / f".old-{name}"
+            shutil.rmtree(old, ignore_errors=True)
+            if (out / name).exists():
+                (out / name).rename(old)
+            src.rename(out / name)
+            shutil.rmtree(old, ignore_errors=True)
+        for name in PUBLISHED_FILES:
+            src = staging / name
+            if src.exists():
+                os.replace(src, out / name)
+            elif name == "brief.pdf":
+                (out / name).unlink(missing_ok=True)  # a stale PDF must not pass for this build's
+        shutil.rmtree(out / "failed", ignore_errors=True)
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    from .config import PROJECT_ROOT
+
+    with contextlib.suppress(Exception):
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
+def build(settings: Settings, log: Callable[[str], None] = print) -> BuildResult:
+    return Builder(settings, log).run()
+
+
+__all__ = ["build", "BuildResult", "BriefError"]

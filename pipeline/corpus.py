@@ -1,0 +1,311 @@
+"""The corpus: documents validated, decoded, cleaned and split into paragraphs and sentences.
+
+Paragraph ids are ``<document id>-p<N>`` where N is the paragraph's position in the source file
+(1-based, counting every non-empty paragraph, kept or not). They survive changes to the cleaning
+rules and let a reader find the passage in the raw file. Citations in the brief use them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import clean
+from .errors import CorpusError, CorpusErrors
+from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
+from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
+
+# Bump when the processing below changes what a Document holds (invalidates the per-document cache).
+PROCESSING_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str  # "<paragraph id>-s<k>"
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    id: str
+    doc_id: str
+    n: int  # position in the source file, 1-based
+    kind: str  # "heading" or "body"
+    text: str
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def anchor(self) -> str:
+        return "psg-" + self.id
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A source paragraph the cleaning dropped, and why (shown in the methods section)."""
+
+    n: int
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: DocumentMeta
+    sha256: str
+    encoding: str
+    chars: int
+    paragraphs: tuple[Paragraph, ...]
+    endnotes: tuple[str, ...]
+    removed: tuple[Removal, ...]
+    note_markers_removed: int
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def words(self) -> int:
+        return sum(len(p.text.split()) for p in self.paragraphs)
+
+    def paragraph(self, n: int) -> Paragraph | None:
+        return next((p for p in self.paragraphs if p.n == n), None)
+
+
+@dataclass(frozen=True)
+class CorpusWarning:
+    """A problem that does not stop the build; listed in the CLI output and the brief."""
+
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@dataclass
+class Corpus:
+    root: Path
+    documents: list[Document]
+    warnings: list[CorpusWarning] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (kept id, dropped id)
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+    _index: dict[str, Paragraph] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {p.id: p for d in self.documents for p in d.paragraphs}
+
+    def paragraphs(self) -> Iterator[Paragraph]:
+        for doc in self.documents:
+            yield from doc.paragraphs
+
+    def paragraph(self, pid: str) -> Paragraph:
+        return self._index[pid]
+
+    def document(self, doc_id: str) -> Document:
+        return next(d for d in self.documents if d.id == doc_id)
+
+    @property
+    def digest(self) -> str:
+        """One hash over every document's content and metadata: what a build depends on."""
+        h = hashlib.sha256()
+        for d in self.documents:
+            h.update(d.sha256.encode())
+            h.update(repr(d.meta).encode())
+        return h.hexdigest()
+
+    def date_range(self) -> tuple[PartialDate, PartialDate] | None:
+        dates = sorted(d.meta.date for d in self.documents if d.meta.date)
+        return (dates[0], dates[-1]) if dates else None
+
+
+# --- segmentation -------------------------------------------------------------------------------
+
+def split_blocks(text: str) -> list[clean.Block]:
+    """Source paragraphs: one per non-empty line, or per blank-line-separated block when lines are hard-wrapped."""
+    chunks = [c for c in re.split(r"\n[ \t]*\n", text) if c.strip()]
+    lines_per_chunk = [[ln for ln in c.split("\n") if ln.strip()] for c in chunks]
+    all_lines = [ln for lines in lines_per_chunk for ln in lines]
+    multi = sum(1 for lines in lines_per_chunk if len(lines) > 1)
+    lengths = sorted(len(ln) for ln in all_lines)
+    hard_wrapped = bool(lengths) and multi >= max(2, 0.3 * len(chunks)) and lengths[len(lengths) // 2] < 100
+    texts = [" ".join(lines) for lines in lines_per_chunk] if hard_wrapped else all_lines
+    return [clean.Block(i + 1, squash(t)) for i, t in enumerate(texts)]
+
+
+_ABBREV = {"mr", "mrs", "ms", "dr", "prof", "st", "gen", "col", "lt", "sen", "rep", "gov", "pres", "vs", "etc", "no",
+           "nos", "vol", "pp", "p", "ed", "eds", "inc", "ltd", "co", "corp", "jr", "sr", "e.g", "i.e", "cf", "al", "fig",
+           "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "u.s", "u.k", "u.n"}
+_BOUNDARY = re.compile(r"[.!?…]+['\"”’»)\]]*\s+(?=['\"“‘«(\[]?[A-ZА-ЯЁ0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph; abbreviations and initials ("D. Trenin", "U.S.") do not end one."""
+    out, start = [], 0
+    for m in _BOUNDARY.finditer(text):
+        before = text[start:m.start() + 1]
+        word = re.search(r"(\S+)$", before.rstrip(".!?…"))
+        token = (word.group(1) if word else "").lower().strip("('\"“‘")
+        if text[m.start()] == "." and (token in _ABBREV or re.fullmatch(r"[a-zа-я]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)):
+            continue
+        out.append(text[start:m.end()].strip())
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarning]]:
+    """Decode, clean and segment one document. Raises CorpusError when it cannot be used at all."""
+    path = meta.file
+    try:
+        raw, encoding = decode(data)
+    except UndecodableText as exc:
+        raise CorpusError(path, f"{exc}") from None
+    text = normalise(raw)
+    if looks_binary(text):
+        raise CorpusError(path, "is mostly unprintable characters: it is a binary file, not text")
+    warnings = []
+    if encoding not in ("utf-8", "utf-8-sig"):
+        warnings.append(CorpusWarning(path, f"decoded as {encoding}; save it as UTF-8 to be sure"))
+    blocks = split_blocks(text)
+    verdicts = clean.classify(blocks, meta.title)
+    note_blocks = clean.merge_endnotes([v.block for v in verdicts if v.kind == clean.ENDNOTE])
+    numbers = clean.note_numbers(note_blocks)
+    paragraphs, removed, markers = [], [], 0
+    for v in verdicts:
+        if not v.kept:
+            if v.kind != clean.ENDNOTE:
+                removed.append(Removal(v.block.n, v.kind, v.block.text))
+            continue
+        body = v.block.text
+        if numbers:
+            body, count = clean.strip_note_markers(body, numbers)
+            markers += count
+        pid = f"{meta.id}-p{v.block.n}"
+        sentences = tuple(Sentence(f"{pid}-s{k + 1}", s) for k, s in enumerate(split_sentences(body)))
+        paragraphs.append(Paragraph(pid, meta.id, v.block.n, v.kind, body, sentences))
+    if not any(p.kind == "body" for p in paragraphs):
+        raise CorpusError(path, "has no body text after cleaning (empty, whitespace only or only page furniture)")
+    doc = Document(meta, hashlib.sha256(data).hexdigest(), encoding, len(text), tuple(paragraphs),
+                   tuple(b.text for b in note_blocks), tuple(removed), markers)
+    return doc, warnings
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+def _cache_path(cache_dir: Path, meta: DocumentMeta, data_hash: str) -> Path:
+    key = hashlib.sha256(f"{PROCESSING_VERSION}|{_code_digest()}|{data_hash}|{meta!r}".encode()).hexdigest()[:32]
+    return cache_dir / "documents" / f"{key}.pickle"
+
+
+_CODE_DIGEST: str | None = None
+
+
+def _code_digest() -> str:
+    """Hash of the processing code, so a change to the rules invalidates cached documents."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        here = Path(__file__).parent
+        h = hashlib.sha256()
+        for name in ("corpus.py", "clean.py", "text.py", "metadata.py"):
+            h.update((here / name).read_bytes())
+        _CODE_DIGEST = h.hexdigest()
+    return _CODE_DIGEST
+
+
+def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None) -> tuple[Document, list[CorpusWarning]]:
+    path = corpus_dir / meta.file
+    if path.is_symlink() and not path.resolve().is_relative_to(corpus_dir.resolve()):
+        raise CorpusError(path, "is a link to a file outside the corpus directory: copy the file in instead")
+    if not path.is_file():
+        raise CorpusError(corpus_dir / METADATA_FILE, f"lists '{meta.file}' but there is no such file in {corpus_dir}: add the file or remove the entry", field="file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise CorpusError(path, "is empty: remove it and its metadata entry, or add its text")
+    if cache_dir is None:
+        return process(meta, data)
+    data_hash = hashlib.sha256(data).hexdigest()
+    cached = _cache_path(cache_dir, meta, data_hash)
+    if cached.is_file():
+        try:
+            return pickle.loads(cached.read_bytes())
+        except Exception:  # a corrupt cache entry is rebuilt, never trusted
+            pass
+    result = process(meta, data)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{id(result)}.tmp")
+    tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(cached)
+    return result
+
+
+def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, today: dt.date | None = None) -> Corpus:
+    """Load and validate a corpus directory. Raises CorpusErrors listing every blocking problem."""
+    root = Path(corpus_dir)
+    entries, errors, named = load_metadata(root, today=today)
+    for path in sorted(root.iterdir()):
+        if path.suffix in DOCUMENT_SUFFIXES and path.name not in named:
+            errors.append(CorpusError(path, f"has no entry in {METADATA_FILE}: add one (file, title, publisher, date) or move the file out"))
+    documents: list[Document] = []
+    warnings: list[CorpusWarning] = []
+    cache = Path(cache_dir) if cache_dir else None
+    for meta in entries:
+        try:
+            doc, doc_warnings = _read_document(root, meta, cache)
+        except CorpusError as exc:
+            errors.append(exc)
+            continue
+        documents.append(doc)
+        warnings.extend(doc_warnings)
+    if errors:
+        raise CorpusErrors(errors)
+    documents, duplicates = _drop_exact_duplicates(documents)
+    for kept, dropped in duplicates:
+        warnings.append(CorpusWarning(dropped, f"has the same text as {kept}: counted once, as {kept}"))
+    near = find_near_duplicates(documents)
+    for a, b, score in near:
+        warnings.append(CorpusWarning(b, f"is a near-duplicate of {a} ({score:.0%} of paragraphs shared): check that both belong"))
+    if not documents:
+        raise CorpusErrors([CorpusError(root, "no documents: add documents with 'brief add FILE'")])
+    return Corpus(root, documents, warnings, duplicates, near)
+
+
+def _drop_exact_duplicates(documents: list[Document]) -> tuple[list[Document], list[tuple[str, str]]]:
+    seen: dict[str, str] = {}
+    kept, dups = [], []
+    for doc in documents:
+        key = hashlib.sha256(match_key(" ".join(p.text for p in doc.paragraphs)).casefold().encode()).hexdigest()
+        if key in seen:
+            dups.append((seen[key], doc.id))
+        else:
+            seen[key] = doc.id
+            kept.append(doc)
+    return kept, dups
+
+
+def find_near_duplicates(documents: list[Document], threshold: float = 0.6) -> list[tuple[str, str, float]]:
+    """Pairs of documents sharing most of their body paragraphs (the same article from two sites)."""
+    owners: dict[str, list[int]] = {}
+    keys = []
+    for i, doc in enumerate(documents):
+        ks = {match_key(p.text).casefold() for p in doc.paragraphs if p.kind == "body" and len(p.text) > 80}
+        keys.append(ks)
+        for k in ks:
+            owners.setdefault(k, []).append(i)
+    shared: dict[tuple[int, int], int] = {}
+    for idx in owners.values():
+        if 1 < len(idx) <= 20:
+            for a in range(len(idx)):
+                for b in range(a + 1, len(idx)):
+                    shared[idx[a], idx[b]] = shared.get((idx[a], idx[b]), 0) + 1
+    out = []
+    for (a, b), n in sorted(shared.items()):
+        score = n / max(1, min(len(keys[a]), len(keys[b])))
+        if score >= threshold:
+            out.append((documents[a].id, documents[b].id, score))
+    return out

@@ -1,0 +1,50 @@
+"""Running one notebook with papermill, in a worker process, and turning its failures into NotebookFailed.
+
+Kept apart from build.py so worker processes import only what execution needs.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .errors import NotebookFailed
+
+
+def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) -> float:
+    """Execute ``source`` into ``output`` with the parameters; return seconds taken.
+
+    papermill writes the output notebook as it goes, so after a failure it holds the error banner
+    and the traceback: that is the file the error message points to.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    started = time.perf_counter()
+    name = Path(source).stem
+    try:
+        papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
+                                   execution_timeout=cell_timeout, start_timeout=60, cwd=str(Path(source).parent),
+                                   kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except papermill.PapermillExecutionError as exc:
+        raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", output) from None
+    except CellTimeoutError as exc:
+        raise NotebookFailed(name, _failed_cell(output), f"a cell ran longer than {cell_timeout} s ({exc})".split("\n")[0], output) from None
+    except DeadKernelError as exc:
+        raise NotebookFailed(name, _failed_cell(output), f"the kernel died ({str(exc).splitlines()[0]})", output) from None
+    except RuntimeError as exc:  # kernel failed to start or reply
+        raise NotebookFailed(name, None, f"the kernel did not start: {exc}", output) from None
+    return time.perf_counter() - started
+
+
+def _failed_cell(output: str) -> int | None:
+    """Index of the cell that was running when execution stopped, read from papermill's saved metadata."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except Exception:
+        return None
+    for index, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") in ("running", "failed"):
+            return index
+    return None

@@ -1,0 +1,83 @@
+"""Export: the assembled brief notebook to one self-contained HTML file (nbconvert) and a PDF (WeasyPrint).
+
+The PDF engine gets a URL fetcher that refuses everything but inline ``data:`` URIs, so no URL
+named in the corpus can make it read a local file or touch the network. It runs in a child process
+with a time limit, so a runaway render cannot hang or crash the build.
+"""
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .config import BRIEF_TITLE
+from .errors import ExportError
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PDF_TIMEOUT = 300
+_HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="[^"]*">¶</a>')
+_TAG = re.compile(r"<[^>]+>")
+
+
+def to_html(brief: nbformat.NotebookNode) -> str:
+    """Render the brief notebook with the project's template; add the table of contents."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="brief", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    resources = {"brief_css": (TEMPLATES / "brief" / "brief.css").read_text(encoding="utf-8"), "brief_author": "brief pipeline",
+                 "brief_description": BRIEF_TITLE}
+    body, _ = exporter.from_notebook_node(brief, resources=resources)
+    body = _ANCHOR_LINK.sub("", body)
+    return body.replace("<!-- TOC -->", table_of_contents(body), 1)
+
+
+def table_of_contents(page: str) -> str:
+    """Nested list of the h2/h3 headings of the page, linking to their ids."""
+    items: list[str] = []
+    open_sub = False
+    for level, ident, inner in _HEADING.findall(page):
+        text = html.escape(html.unescape(_TAG.sub("", inner)).strip())
+        link = f'<a href="#{ident}">{text}</a>'
+        if level == "2":
+            if open_sub:
+                items.append("</ol></li>")
+                open_sub = False
+            items.append(f"<li>{link}")
+            items.append("</li>")
+        else:
+            if not open_sub:
+                items.pop()  # reopen the last h2 item to nest its h3s
+                items.append("<ol>")
+                open_sub = True
+            items.append(f"<li>{link}</li>")
+    if open_sub:
+        items.append("</ol></li>")
+    return '<h2 id="contents-heading">Contents</h2><ol>' + "".join(items) + "</ol>"
+
+
+def check_links(page: str) -> list[str]:
+    """Internal links whose target id is missing, and any link or resource outside the page."""
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    problems = [f"link to missing anchor #{t}" for t in re.findall(r'href="#([^"]*)"', page) if t not in ids]
+    problems += [f"external resource {u[:60]}" for u in re.findall(r'(?:src|href)="((?!#|data:)[^"]*)"', page)]
+    return problems
+
+
+def write_pdf(html_path: Path, pdf_path: Path, timeout: int = PDF_TIMEOUT) -> None:
+    """Render the HTML file to PDF in a child process (see module docstring)."""
+    cmd = [sys.executable, "-m", "pipeline.pdf", str(html_path), str(pdf_path)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(Path(__file__).parent.parent))
+    except subprocess.TimeoutExpired:
+        raise ExportError(f"PDF rendering took longer than {timeout} s and was stopped") from None
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
+        raise ExportError(lines[-1] if lines else f"PDF rendering failed (exit {done.returncode})")
+    if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
+        raise ExportError("PDF rendering produced no file")

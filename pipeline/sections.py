@@ -1,0 +1,119 @@
+"""The blocks of a theme section, rendered from findings: what a theme notebook shows, in order.
+
+Each function returns an HTML fragment (see render.py for escaping); charts are also saved to disk.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from . import charts, render
+from .analysis import PERIODS, SUBJECTS, TONES, Context, ThemeFindings
+from .render import Citer, esc
+
+
+def header(f: ThemeFindings) -> str:
+    years = f.years()
+    span = f"{years[0]}–{years[1]}" if years and years[0] != years[1] else (str(years[0]) if years else "no dated source")
+    return render.stat_strip([
+        (f"{f.documents_covered} of {f.documents_total}", "documents"),
+        (str(len(f.passages)), "passages"),
+        (span, "years of the sources"),
+        (str(len(f.figures)), "stated figures"),
+        (str(len(f.events)), "dated events"),
+    ])
+
+
+def lead(f: ThemeFindings, citer: Citer) -> str:
+    return render.summary(" ".join(f"{esc(s.text)} {citer.marks(s.cites)}" for s in f.statements))
+
+
+def coverage_chart(f: ThemeFindings, figures_dir: str | Path | None) -> str:
+    fig = charts.coverage([c["label"] for c in f.coverage], [c["passages"] for c in f.coverage],
+                          [c["paragraphs"] for c in f.coverage], title=f"{f.label}: passages per document, oldest first")
+    return charts.publish(fig, f"{f.theme}-coverage", f"Paragraphs coded to {f.label} in each document, by publication date.", figures_dir)
+
+
+def evidence(f: ThemeFindings, ctx: Context, citer: Citer, n: int = 5) -> str:
+    """The strongest passages, quoted verbatim, with source and why they were coded."""
+    from .coding import ThemeScore, explain
+
+    items = []
+    for p in f.passages[:n]:
+        para = ctx.corpus.paragraph(p.id)
+        why = explain(ThemeScore(f.theme, p.score, tuple(p.cues), True))
+        cite = f"{esc(citer.source(p.doc_id))} · ¶{para.n} {citer.mark(p.id)}"
+        items.append(render.quote(render.excerpt(para), cite, why).replace("<blockquote ", f'<blockquote data-pid="{esc(p.id)}" ', 1))
+    return "".join(items) or '<p class="empty">No passage is coded to this theme.</p>'
+
+
+def figures_table(f: ThemeFindings, citer: Citer, limit: int = 15) -> str:
+    rows = [(x["text"], x.get("entity") or x.get("unit") or "", x["sentence"], citer.mark(x["paragraph_id"])) for x in f.figures[:limit]]
+    note = f" (first {limit} of {len(f.figures)}; all in data/figures.csv)" if len(f.figures) > limit else ""
+    return render.table(["figure", "what it measures", "stated in", "source"], rows, raw_columns=(3,),
+                        caption=f"Figures stated in {f.label} passages{note}")
+
+
+def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Path | None, limit: int = 14) -> str:
+    if not f.events:
+        return '<p class="empty">No dated event is stated in these passages.</p>'
+    points = []
+    for e in f.events:
+        doc = ctx.corpus.paragraph(e["paragraph_id"]).doc_id
+        points.append((e["position"], e["as_written"], str(citer.number[doc]) + " " + (ctx.corpus.document(doc).meta.publisher or doc)[:24]))
+    chart = charts.publish(charts.timeline(points, title=f"{f.label}: dated events stated in the sources"), f"{f.theme}-timeline",
+                           "Each dot is a date the sources state in a passage coded to this theme; colour = source.", figures_dir)
+    rows = [(e["start"] + (f"/{e['end']}" if e["end"] else ""), e["sentence"], citer.mark(e["paragraph_id"])) for e in f.events[:limit]]
+    note = f" (first {limit} of {len(f.events)}; all in data/events.csv)" if len(f.events) > limit else ""
+    return chart + render.table(["date", "event, as the source states it", "source"], rows, raw_columns=(2,), caption=f"Timeline{note}")
+
+
+def actors(f: ThemeFindings, citer: Citer, limit: int = 10) -> str:
+    rows = [(a["name"], a["kind"], str(len(a["passages"])), citer.marks(a["passages"], limit=3)) for a in f.actors[:limit]]
+    table = render.table(["actor", "kind", "passages", "e.g."], rows, raw_columns=(3,), numeric_columns=(2,),
+                         caption=f"Who appears in {f.label} passages")
+    pairs = ", ".join(f"{esc(p['a'])} with {esc(p['b'])} ({p['passages']})" for p in f.pairs[:6])
+    return table + (f'<p class="note">Most often together: {pairs}.</p>' if pairs else "")
+
+
+def framing(f: ThemeFindings, citer: Citer, figures_dir: str | Path | None) -> str:
+    """Russia vs China, cooperation vs tension cues, by period (chart) and by source (table)."""
+    periods = [p for p in PERIODS if p in f.framing["period"]]
+    keys = [f"{s}/{t}" for s in SUBJECTS for t in TONES]
+    colors = {"russia/cooperation": "#d98c84", "russia/tension": charts.RUSSIA, "china/cooperation": "#e6d08a", "china/tension": charts.CHINA}
+    out = ""
+    if periods:
+        series = {k: [len(f.framing["period"][p][k]) for p in periods] for k in keys}
+        fig = charts.grouped(periods, series, title=f"{f.label}: how passages speak of Russia and China", ylabel="passages", colors=colors)
+        out += charts.publish(fig, f"{f.theme}-framing", "Passages naming Russia or China that carry cooperation or tension cues "
+                              "from the codebook, before and from February 2022.", figures_dir)
+    rows = []
+    for source, cell in f.framing["source"].items():
+        rows.append([source] + [f"{len(cell[k])} {citer.marks(cell[k], limit=2)}" if cell[k] else "0" for k in keys])
+    return out + render.table(["source", "Russia · cooperation", "Russia · tension", "China · cooperation", "China · tension"],
+                              rows, raw_columns=(1, 2, 3, 4), caption="Framing cues by source (passages, with examples)")
+
+
+def voices(f: ThemeFindings, citer: Citer, limit: int = 6) -> str:
+    rows = [(q["speaker"], q["text"], citer.mark(q["paragraph_id"])) for q in f.quotes[:limit]]
+    return render.table(["who", "says", "source"], rows, raw_columns=(2,), caption="Attributed statements in these passages")
+
+
+def compare(f: ThemeFindings, ctx: Context, citer: Citer, actor_ids: list[str], title: str) -> str:
+    """Side-by-side: how often each named actor appears in the theme's passages, per period, with examples."""
+    passages = {p.id for p in f.passages}
+    rows = []
+    for actor_id in actor_ids:
+        pids = [pid for pid in passages if any(m.actor_id == actor_id for m in ctx.mentions.get(pid, []))]
+        if not pids:
+            continue
+        name = next(m.name for pid in pids for m in ctx.mentions[pid] if m.actor_id == actor_id)
+        by_period = Counter(f_period(ctx, pid) for pid in pids)
+        rows.append([name] + [str(by_period.get(p, 0)) for p in PERIODS[:2]] + [citer.marks(sorted(pids), limit=4)])
+    return render.table(["", *PERIODS[:2], "passages"], rows, raw_columns=(3,), numeric_columns=(1, 2), caption=title)
+
+
+def f_period(ctx: Context, pid: str) -> str:
+    from .analysis import period_of
+
+    return period_of(ctx.corpus.document(ctx.corpus.paragraph(pid).doc_id).meta.date)
