@@ -206,8 +206,9 @@ def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Stat
             continue
         rt, ct = len(cell["russia/tension"]), len(cell["china/tension"])
         rc, cc = len(cell["russia/cooperation"]), len(cell["china/cooperation"])
-        parts.append(f"{period.replace('Feb', 'February')}, passages pair Russia with tension cues {rt} times and with "
-                     f"cooperation cues {rc} times; China {ct} and {cc} times")
+        when = "In sources from before February 2022" if period == PERIODS[0] else "In sources from February 2022 on"
+        parts.append(f"{when}, {rt} passages pair Russia with tension cues and {rc} with cooperation cues; "
+                     f"for China the counts are {ct} and {cc}")
         cites += (cell["russia/tension"][:1] + cell["china/tension"][:1] + cell["china/cooperation"][:1])
     if parts:
         out.append(Statement("; ".join(parts) + ".", list(dict.fromkeys(cites))))

@@ -33,7 +33,7 @@ def _report_cells(nb: nbformat.NotebookNode, part: str) -> tuple[list, list]:
     """A notebook's cells for the brief, split into (main, appendix); parameters and stray output dropped."""
     main, appendix = [], []
     first = True
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         tags = list(cell.get("metadata", {}).get("tags", []))
         if HIDDEN_TAGS & set(tags):
             continue
@@ -47,6 +47,7 @@ def _report_cells(nb: nbformat.NotebookNode, part: str) -> tuple[list, list]:
             tags.append("part-start")
             first = False
         cell.metadata["tags"] = tags + [f"part-{part}"]
+        cell["id"] = f"{part}-{cell.get('id') or index}"[:64]  # cell ids must stay unique across merged notebooks
         (appendix if "appendix" in tags else main).append(cell)
     return main, appendix
 

@@ -80,10 +80,10 @@ def notebook_digest(path: Path) -> str:
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
 
 
-def part_key(part: Part, params: dict, inputs: dict[str, str], upstream: list[str]) -> str:
+def part_key(part: Part, notebook: Path, params: dict, inputs: dict[str, str], upstream: list[str]) -> str:
     """Cache key: the notebook, its parameters (paths excluded), the inputs' digests, code, versions, upstream."""
     stable = {k: v for k, v in params.items() if not k.endswith("_dir")}
-    blob = json.dumps({"notebook": notebook_digest(part.path), "params": stable, "inputs": inputs,
+    blob = json.dumps({"part": part.name, "notebook": notebook_digest(notebook), "params": stable, "inputs": inputs,
                        "versions": versions(), "upstream": upstream}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -135,10 +135,11 @@ class Builder:
             try:
                 executed = self.execute_parts(staging)
                 self.export(staging, executed, ctx)
+                self.result.timings["total"] = round(time.perf_counter() - t0, 3)
+                self.write_manifest(staging, ctx)
                 self.publish(staging)
             finally:
                 shutil.rmtree(staging_root, ignore_errors=True)
-        self.result.timings["total"] = round(time.perf_counter() - t0, 3)
         self.log(f"Done in {self.result.timings['total']:.1f} s: {s.out / 'brief.html'}"
                  + (f" and {s.out / 'brief.pdf'}" if self.result.pdf else " (no PDF)"))
         return self.result
@@ -159,7 +160,7 @@ class Builder:
                     part_dir = staging / "parts" / part.name
                     part_dir.mkdir(parents=True)
                     params = _params(part, s, part_dir, staging)
-                    key = part_key(part, params, self.inputs, upstream)
+                    key = part_key(part, part.path(s.notebooks), params, self.inputs, upstream)
                     cached = s.cache / "parts" / key
                     if not s.force and (cached / f"{part.name}.ipynb").is_file():
                         shutil.rmtree(part_dir)
@@ -169,7 +170,7 @@ class Builder:
                         self._collect(part, part_dir, staging, executed)
                         continue
                     output = part_dir / f"{part.name}.ipynb"
-                    future = pool.submit(run_notebook, str(part.path), str(output), params, s.cell_timeout)
+                    future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
                     pending[future] = (part, part_dir, cached)
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_EXCEPTION)
@@ -244,7 +245,6 @@ class Builder:
                 self.result.pdf = False
                 self.result.warnings.append(f"PDF not written: {exc}")
                 self.log(f"  warning: PDF not written: {exc}. The HTML brief is published; the previous PDF is removed.")
-        self.write_manifest(staging, ctx)
 
     def write_manifest(self, staging: Path, ctx) -> None:
         s = self.settings

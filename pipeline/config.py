@@ -24,9 +24,8 @@ class Part:
     stage: int
     theme: str | None = None
 
-    @property
-    def path(self) -> Path:
-        return NOTEBOOKS_DIR / f"{self.name}.ipynb"
+    def path(self, notebooks: Path = NOTEBOOKS_DIR) -> Path:
+        return notebooks / f"{self.name}.ipynb"
 
 
 # Reading order of the brief is: synthesis, overview, themes, appendix (see assemble.py);
@@ -47,18 +46,22 @@ class Settings:
     out: Path = DEFAULT_OUT
     codebook: Path = DEFAULT_CODEBOOK
     cache: Path = DEFAULT_CACHE
+    notebooks: Path = NOTEBOOKS_DIR
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     cell_timeout: int = 600  # seconds one cell may run before the build stops
     pdf: bool = True
     force: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("corpus", "out", "codebook", "cache"):
+        for name in ("corpus", "out", "codebook", "cache", "notebooks"):
             object.__setattr__(self, name, Path(getattr(self, name)).expanduser().resolve())
         if not self.corpus.is_dir():
             raise ConfigError(f"corpus directory {self.corpus} does not exist: pass --corpus DIR")
         if not (self.codebook / "themes.yaml").is_file():
             raise ConfigError(f"no codebook at {self.codebook / 'themes.yaml'}: pass --codebook DIR")
+        missing = [p.name for p in PARTS if not p.path(self.notebooks).is_file()]
+        if missing:
+            raise ConfigError(f"notebook(s) {', '.join(missing)} missing from {self.notebooks}: restore them (git checkout notebooks/)")
         if self.jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, not {self.jobs}")
         if self.cell_timeout < 1:

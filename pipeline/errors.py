@@ -20,6 +20,12 @@ class CorpusError(BriefError):
             where += f", field '{field}'"
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):
+        return (type(self), (self.path, self.problem), {"field": self.field, "line": self.line})
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
 
 class CorpusErrors(BriefError):
     """Several corpus problems found at once (``brief validate`` lists them all)."""
@@ -46,6 +52,9 @@ class NotebookFailed(BriefError):
         where = f"cell {cell}" if cell is not None else "before any cell ran"
         saved = f"; the failed notebook is saved at {saved_at}" if saved_at else ""
         super().__init__(f"notebook {notebook} failed in {where}: {error}{saved}. The previous brief is unchanged.")
+
+    def __reduce__(self):  # raised in worker processes: must survive pickling with all its fields
+        return (type(self), (self.notebook, self.cell, self.error, self.saved_at))
 
 
 class BuildLocked(BriefError):

@@ -33,8 +33,21 @@ def to_html(brief: nbformat.NotebookNode) -> str:
     resources = {"brief_css": (TEMPLATES / "brief" / "brief.css").read_text(encoding="utf-8"), "brief_author": "brief pipeline",
                  "brief_description": BRIEF_TITLE}
     body, _ = exporter.from_notebook_node(brief, resources=resources)
-    body = _ANCHOR_LINK.sub("", body)
+    body = unique_heading_ids(_ANCHOR_LINK.sub("", body))
     return body.replace("<!-- TOC -->", table_of_contents(body), 1)
+
+
+def unique_heading_ids(page: str) -> str:
+    """Give repeated heading ids (every theme has an "Evidence" heading) a numeric suffix."""
+    seen: dict[str, int] = {}
+
+    def renumber(m: re.Match[str]) -> str:
+        ident = m.group(2)
+        seen[ident] = seen.get(ident, 0) + 1
+        new = ident if seen[ident] == 1 else f"{ident}-{seen[ident]}"
+        return m.group(0).replace(f'id="{ident}"', f'id="{new}"', 1)
+
+    return _HEADING.sub(renumber, page)
 
 
 def table_of_contents(page: str) -> str:

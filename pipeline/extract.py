@@ -53,6 +53,11 @@ _STOP = {"of", "in", "on", "at", "to", "for", "from", "with", "and", "or", "by",
          "is", "are", "had", "have", "has", "did", "do", "does", "will", "would", "could", "can", "may", "the", "a", "an",
          "left", "as", "than", "per", "its", "their", "his", "her", "this", "these", "those", "be", "been", "not"}
 
+# Capitalised at a sentence start, these still introduce a quantity ("Some 170 ...", "In all, 40 ...").
+_FUNCTION_WORDS = {"in", "some", "about", "around", "over", "nearly", "almost", "only", "of", "another", "just", "all",
+                   "with", "by", "for", "to", "and", "but", "the", "at", "on", "from", "since", "until", "after",
+                   "before", "up", "exactly", "roughly", "approximately", "than", "least", "while", "whereas"}
+
 _MONTHS = {m: i + 1 for i, m in enumerate(["January", "February", "March", "April", "May", "June", "July", "August",
                                            "September", "October", "November", "December"])}
 _MONTH_ABBR = {"Jan.": 1, "Feb.": 2, "Mar.": 3, "Apr.": 4, "Jun.": 6, "Jul.": 7, "Aug.": 8, "Sep.": 9, "Sept.": 9,
@@ -101,7 +106,7 @@ def parse_number(text: str) -> float | None:
         base = _SHARES[share.group(2).lower().rstrip("s")]
         count = {"a": 1, "one": 1, None: 1}.get((share.group(1) or "a").lower(), None)
         count = count or _WORD_VALUES[share.group(1).lower()]
-        return round(base * count, 6)
+        return base * count
     run = _WORD_RUN.search(text)
     if run:
         value = _words_value(run.group())
@@ -167,7 +172,7 @@ def _noun_phrase(after: str, percent: bool) -> str | None:
     for w in words:
         if not w[0].isalpha() or w.lower() in _STOP or len(out) == 3:
             break
-        if out and w.lower().endswith(("ed", "ing")):
+        if w.lower().endswith(("ed", "ing")) and w.lower() not in _PEOPLE | _TROOPS:
             break  # a verb or participle ends the noun phrase: "people living", "share accounted"
         out.append(w)
     return " ".join(out) or None
@@ -179,6 +184,8 @@ def _unit_for(entity: str | None) -> str:
         return "people"
     if any(w in _TROOPS for w in words):
         return "troops"
+    if words and entity.split()[-1][:1].isupper() and entity.endswith("s"):
+        return "people"  # a plural demonym: "200,000 Kazakhs", "ethnic Russians"
     return words[-1] if words else "count"
 
 
@@ -228,7 +235,8 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
     if m.group("share"):
         return start, end, value, "per cent", None
     pct = _PERCENT.match(sentence, end)
-    rng = _RANGE.match(sentence, pct.end() if pct else end)
+    # "10-15 per cent", "ten to fifteen years"; but "rose by 12 per cent to 2.3 million" is two figures.
+    rng = None if pct or scale_name else _RANGE.match(sentence, end)
     if rng and not (dig and _year_like(dig)):
         end = rng.end()
         sc2 = _SCALE_AFTER.match(sentence, end)
@@ -257,10 +265,9 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
         people = _unit_for(_noun_phrase(sentence[end:end + 80], False))
         if people not in ("people", "troops"):
             return None  # "two countries", "three levels": trivial counts in words
-    sentence_initial = w0 == 0 and before.strip() == prev
-    if dig and not scale_name and prev[:1].isupper() and not sentence_initial and not re.match(r"\s[a-z]", after):
-        if prev.lower() not in {"in", "some", "about", "around", "over", "nearly", "almost", "only", "of"}:
-            return None  # part of a name: "Movement 2.0", "Boeing 737"
+    if dig and not scale_name and prev[:1].isupper() and _noun_phrase(after, False) is None:
+        if prev.lower() not in _FUNCTION_WORDS:
+            return None  # part of a name ("Movement 2.0", "Boeing 737") or an age ("Tokayev, 70,")
     return start, end, value, unit, scale_name
 
 
@@ -326,7 +333,7 @@ _DATE = re.compile(
     rf"|(?<!\w)(?P<d_m>{_MON})\s(?P<d_d1>{_DAY})(?:{_DASH}(?P<d_d2>{_DAY}))?(?![\d,]\d|\d)"
     rf"|(?:(?i:the\s)(?:(?:early|mid|late)[\s-])?|(?:early|mid|late)[\s-]|{_NB})(?P<dec>(?:18|19|20)\d0)s\b"
     rf"|(?:mid-|{_NB})(?P<r_y1>{_YEAR}){_DASH}(?P<r_y2>{_YEAR}|\d\d)(?!\d)(?!\s?%)"
-    rf"|(?:mid-|{_NB})(?P<y>{_YEAR}){_NA}(?!\s?%|\s?per\s?cent|s\b)"
+    rf"|(?:(?:early|mid|late)[\s-]|{_NB})(?P<y>{_YEAR}){_NA}(?!\s?%|\s?per\s?cent|s\b)"
     rf"|(?<!\w)(?P<m>January|February|March|April|May|June|July|August|September|October|November|December)\b"
     rf"|(?P<rel>(?i:\b(?:last|this|next)\s(?:year|month)\b))"
     rf"|(?P<ago>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\syears?\sago\b))"
@@ -386,6 +393,8 @@ class _State:
 def _resolve(m: re.Match[str], sentence: str, st: _State) -> tuple[PartialDate, PartialDate | None, bool, bool] | None:
     """(start, end, inferred_year, relative) for one date match, or None when it is not a date."""
     g = m.groupdict()
+    if _PAGES.search(sentence[max(0, m.start() - 12):m.start()]):
+        return None  # "pp. 1999-2001": page numbers
     if g["a_y"] or g["b_y"]:
         p = "a" if g["a_y"] else "b"
         y, mo = int(g[f"{p}_y"]), _month(g[f"{p}_m"])
@@ -417,8 +426,8 @@ def _resolve(m: re.Match[str], sentence: str, st: _State) -> tuple[PartialDate, 
         y2 += 100 if y2 < y1 else 0
         return (PartialDate(y1), _safe(y2), False, False) if y2 - y1 <= 200 else None
     if g["y"]:
-        if _COUNT_AFTER.match(sentence, m.end()) or _PAGES.search(sentence[max(0, m.start() - 12):m.start()]):
-            return None  # "2000 people", "pp. 1999"
+        if _COUNT_AFTER.match(sentence, m.end()):
+            return None  # "2000 people", "1500 troops"
         return PartialDate(int(g["y"])), None, False, False
     if g["m"]:
         if st.year is None or not _MONTH_ALONE_CONTEXT.search(sentence[max(0, m.start() - 20):m.start()]):

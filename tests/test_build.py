@@ -1,0 +1,163 @@
+"""End to end: the brief built from the seed corpus, checked as a reader and a browser would see it."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from pipeline.build import build
+from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, NOTEBOOKS_DIR, Settings
+from pipeline.errors import NotebookFailed
+
+PART_HEADINGS = ["Key findings", "The corpus", "Russian soft power", "Xinjiang", "EAEU versus BRI", "CSTO perception",
+                 "Methods and quality", "Source passages"]
+
+
+class Page(HTMLParser):
+    """Collects what the checks need: ids, links, resources, scripts, headings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.resources: list[tuple[str, str]] = []
+        self.scripts = 0
+        self.headings: list[str] = []
+        self._in_heading = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        if tag in ("img", "script", "link", "iframe", "source", "video", "audio", "embed", "object"):
+            self.resources.append((tag, a.get("src") or a.get("href") or a.get("data") or ""))
+        if tag == "script":
+            self.scripts += 1
+        if tag in ("h1", "h2"):
+            self._in_heading = True
+            self.headings.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2"):
+            self._in_heading = False
+
+    def handle_data(self, data):
+        if self._in_heading:
+            self.headings[-1] += data
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    settings = Settings(corpus=DEFAULT_CORPUS, out=root / "reports", codebook=DEFAULT_CODEBOOK, cache=root / "cache", jobs=2)
+    lines: list[str] = []
+    result = build(settings, log=lines.append)
+    return settings, result, lines
+
+
+@pytest.fixture(scope="module")
+def page(built):
+    settings = built[0]
+    parser = Page()
+    text = (settings.out / "brief.html").read_text(encoding="utf-8")
+    parser.feed(text)
+    return parser, text
+
+
+def test_build_writes_html_pdf_notebooks_figures_and_manifest(built):
+    settings, result, _ = built
+    out = settings.out
+    assert (out / "brief.html").stat().st_size > 10_000
+    assert (out / "brief.pdf").read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == sorted(
+        ["brief.ipynb"] + [p.name for p in NOTEBOOKS_DIR.glob("*.ipynb")])
+    assert list((out / "figures").glob("*.png")) and list((out / "figures").glob("*.svg"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["corpus"] and "total" in manifest["timings_s"]
+    assert not list(out.glob(".staging/*"))
+
+
+def test_progress_names_each_notebook_with_its_time(built):
+    lines = built[2]
+    for name in ("00_corpus_overview", "10_russian_soft_power", "90_synthesis"):
+        assert any(name in line and re.search(r"\d+\.\d s|cached", line) for line in lines), name
+
+
+def test_html_has_every_part_in_reading_order(page):
+    parser, _ = page
+    positions = [next(i for i, h in enumerate(parser.headings) if h.strip() == want) for want in PART_HEADINGS]
+    assert positions == sorted(positions)
+
+
+def test_html_is_self_contained_and_runs_no_script(page):
+    parser, text = page
+    assert parser.scripts == 0
+    images = [src for tag, src in parser.resources if tag == "img"]
+    assert images and all(src.startswith("data:image/") for src in images)
+    assert [r for r in parser.resources if r[0] != "img"] == []
+    assert not re.search(r"(src|href)=\"(https?:|//|file:)", text)
+
+
+def test_every_citation_and_contents_link_resolves(page):
+    parser, _ = page
+    internal = [h[1:] for h in parser.links if h.startswith("#")]
+    assert any(h.startswith("psg-") for h in internal)
+    assert [h for h in internal if h not in parser.ids] == []
+    assert [h for h in parser.links if not h.startswith("#")] == []
+
+
+def test_html_has_title_page_and_contents(page):
+    parser, text = page
+    assert "Kazakhstan between Russia and China" in parser.headings[0]
+    assert "5 documents" in text and "May 2019" in text and "Nov 2024" in text
+    assert 'id="contents"' in text and "Contents" in parser.headings
+
+
+def test_pdf_has_pages_bookmarks_and_every_heading(built):
+    reader = PdfReader(built[0].out / "brief.pdf")
+    assert len(reader.pages) > 5
+    text = " ".join(p.extract_text() for p in reader.pages)
+    for heading in PART_HEADINGS:
+        assert heading in text, heading
+    def flatten(items):
+        for item in items:
+            yield from flatten(item) if isinstance(item, list) else [item.title]
+
+    titles = list(flatten(reader.outline))
+    assert "Key findings" in titles and "Source passages" in titles
+    assert reader.metadata.title == "Kazakhstan between Russia and China"
+
+
+def test_second_build_with_nothing_changed_reuses_every_notebook(built, tmp_path):
+    settings = built[0]
+    lines: list[str] = []
+    result = build(settings, log=lines.append)
+    assert sorted(result.cached) == sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def test_failing_notebook_stops_the_build_and_keeps_the_previous_brief(built, tmp_path):
+    settings = built[0]
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, notebooks)
+    nb = nbformat.read(notebooks / "20_xinjiang.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure for the test')"))
+    nbformat.write(nb, notebooks / "20_xinjiang.ipynb")
+    before = {name: (settings.out / name).read_bytes() for name in ("brief.html", "brief.pdf", "manifest.json")}
+    broken = Settings(corpus=settings.corpus, out=settings.out, codebook=settings.codebook, cache=settings.cache,
+                      notebooks=notebooks, jobs=2)
+    with pytest.raises(NotebookFailed) as info:
+        build(broken, log=lambda line: None)
+    message = str(info.value)
+    assert "20_xinjiang" in message and "RuntimeError: deliberate failure for the test" in message
+    assert re.search(r"in cell \d+", message)
+    saved = Path(info.value.saved_at)
+    assert saved.is_file() and "deliberate failure" in saved.read_text()
+    assert {name: (settings.out / name).read_bytes() for name in before} == before
