@@ -187,7 +187,7 @@ def _titled_people(sentence: str) -> list[tuple[int, int, str, str]]:
             name = name[:-2]
         role = " ".join(tokens[:lead]) if lead else None
         if role is None:
-            role = _role_before(sentence[:offset])
+            role = _role_before(sentence[max(0, offset - 200):offset])  # bounded: linear on long sentences
         if role is None:
             appos = _ROLE_START.match(sentence, offset + len(name))
             if appos:
