@@ -139,8 +139,8 @@ def theme_findings(ctx: Context, theme: str, *, top: int = 5) -> ThemeFindings:
                 "sentence": f.sentence} for p in passages for f in ctx.figures[p.id]]
     events = [{"paragraph_id": e.paragraph_id, "start": e.start.iso(), "end": e.end.iso() if e.end else None,
                "position": e.start.as_float(), "as_written": e.as_written, "sentence": e.sentence,
-               "inferred_year": e.inferred_year, "planned": getattr(e, "planned", False)}
-              for p in passages for e in ctx.events.get(p.id, []) if not getattr(e, "relative", False)]
+               "inferred_year": e.inferred_year, "planned": e.planned, "relative": e.relative}
+              for p in passages for e in ctx.events.get(p.id, [])]
     events.sort(key=lambda e: (e["position"], e["paragraph_id"]))
     actor_mentions: dict[str, dict] = {}
     pairs: Counter = Counter()

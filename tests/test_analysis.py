@@ -1,0 +1,109 @@
+"""Theme findings and the synthesis: computed from the corpus, every item cited, data-driven."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import overview, synthesis
+from pipeline.analysis import period_of, theme_findings
+from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
+from pipeline.errors import ConfigError
+from pipeline.metadata import PartialDate
+from pipeline.session import load_context
+
+NEW_DOC = """CSTO deployment revisited
+
+In January 2022 the Collective Security Treaty Organization sent 2,030 troops to Kazakhstan at the request of President Tokayev. The CSTO mission was the first in the alliance's history, and analysts in Astana still debate whether the deployment strengthened Russia's security guarantees or exposed their limits.
+
+Armenia's grievances with the CSTO grew after 2022, when the alliance did not respond to Azerbaijan's attacks; Yerevan froze its participation in the CSTO in February 2024.
+"""
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return load_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK)
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    for path in DEFAULT_CORPUS.iterdir():
+        shutil.copy(path, root / path.name)
+    (root / "900_test_csto.txt").write_text(NEW_DOC, encoding="utf-8")
+    with open(root / "metadata.yaml", "a", encoding="utf-8") as fh:
+        fh.write('  - file: 900_test_csto.txt\n    title: "CSTO deployment revisited"\n    publisher: Test Desk\n    date: 2025-01\n')
+    return load_context(root, DEFAULT_CODEBOOK)
+
+
+def test_a_new_document_changes_coverage_evidence_figures_and_timeline(seeds, grown):
+    before, after = theme_findings(seeds, "csto_perception"), theme_findings(grown, "csto_perception")
+    new = "900_test_csto"
+    assert not any(c["doc_id"] == new for c in before.coverage)
+    assert next(c for c in after.coverage if c["doc_id"] == new)["passages"] >= 1
+    assert any(p.doc_id == new for p in after.passages)
+    assert any(f["paragraph_id"].startswith(new) and f["value"] == 2030 for f in after.figures)
+    new_events = {e["start"] for e in after.events if e["paragraph_id"].startswith(new)}
+    assert {"2022-01", "2024-02"} <= new_events
+    assert after.documents_covered == before.documents_covered + 1
+
+
+def test_every_statement_and_item_cites_a_paragraph_of_the_corpus(seeds):
+    ids = {p.id for p in seeds.corpus.paragraphs()}
+    for theme in seeds.codebook.theme_ids:
+        f = theme_findings(seeds, theme)
+        assert f.statements
+        for s in f.statements:
+            assert set(s.cites) <= ids
+        assert {x["paragraph_id"] for x in f.figures + f.events + f.quotes} <= ids
+        assert {p.id for p in f.passages} <= ids
+
+
+def test_passages_are_ranked_strongest_first(seeds):
+    scores = [p.score for p in theme_findings(seeds, "eaeu_vs_bri").passages]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_unknown_theme_is_a_clear_error(seeds):
+    with pytest.raises(ConfigError, match="unknown theme 'csto'.*csto_perception"):
+        theme_findings(seeds, "csto")
+
+
+def test_key_findings_are_five_to_eight_cited_statements(seeds):
+    findings = [theme_findings(seeds, t) for t in seeds.codebook.theme_ids]
+    statements = synthesis.key_findings(findings, overview.paragraphs_by_period(seeds))
+    assert 5 <= len(statements) <= 8
+    ids = {p.id for p in seeds.corpus.paragraphs()}
+    assert all(s.cites and set(s.cites) <= ids for s in statements)
+
+
+def test_periods_split_at_february_2022():
+    assert period_of(PartialDate(2022, 1)) == "before Feb 2022"
+    assert period_of(PartialDate(2022, 2, 24)) == "from Feb 2022"
+    assert period_of(PartialDate(2022)) == "from Feb 2022"
+    assert period_of(None) == "undated"
+
+
+def test_findings_survive_the_trip_through_json(seeds, tmp_path):
+    from pipeline.analysis import load_findings, save_findings
+
+    f = theme_findings(seeds, "xinjiang")
+    save_findings(f, tmp_path)
+    (loaded,) = load_findings(Path(tmp_path) / "findings", ["xinjiang"])
+    assert loaded == f
+
+
+def test_quote_integrity_fails_the_build_naming_the_citation(seeds):
+    import nbformat
+
+    from pipeline.assemble import _html_cell, verify_quotes
+    from pipeline.errors import QuoteIntegrityError
+
+    para = next(p for p in seeds.corpus.paragraphs() if p.kind == "body" and len(p.text) > 80)
+    good = f'<blockquote data-pid="{para.id}" class="evidence"><p>{para.text[:60]}</p></blockquote>'
+    nb = nbformat.v4.new_notebook(cells=[_html_cell(good, [])])
+    assert verify_quotes(nb, seeds.corpus) == 1
+    nb.cells.append(_html_cell(good.replace(para.text[5:15], "EDITED TXT"), []))
+    with pytest.raises(QuoteIntegrityError, match=para.id):
+        verify_quotes(nb, seeds.corpus)
