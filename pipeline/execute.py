@@ -21,10 +21,12 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
 
     started = time.perf_counter()
     name = Path(source).stem
+    # The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
+    # failures reach us as exceptions, with the traceback saved in the output notebook.
     try:
         papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
                                    execution_timeout=cell_timeout, start_timeout=60, cwd=str(Path(source).parent),
-                                   kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                   kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as exc:
         raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", output) from None
     except CellTimeoutError as exc:

@@ -10,6 +10,7 @@ import html
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -74,11 +75,34 @@ def table_of_contents(page: str) -> str:
     return '<h2 id="contents-heading">Contents</h2><ol>' + "".join(items) + "</ol>"
 
 
+_URL_ATTRS = {"src", "href", "srcset", "data", "poster", "action", "formaction", "background", "xlink:href"}
+
+
+class _Links(HTMLParser):
+    """Ids and URL-bearing attributes of the parsed page: text that merely looks like markup is not a link."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+            elif name in _URL_ATTRS:
+                self.urls.append((value or "").strip())
+
+    handle_startendtag = handle_starttag
+
+
 def check_links(page: str) -> list[str]:
     """Internal links whose target id is missing, and any link or resource outside the page."""
-    ids = set(re.findall(r'\sid="([^"]+)"', page))
-    problems = [f"link to missing anchor #{t}" for t in re.findall(r'href="#([^"]*)"', page) if t not in ids]
-    problems += [f"external resource {u[:60]}" for u in re.findall(r'(?:src|href)="((?!#|data:)[^"]*)"', page)]
+    parsed = _Links()
+    parsed.feed(page)
+    parsed.close()
+    problems = [f"link to missing anchor {u}" for u in parsed.urls if u.startswith("#") and u[1:] not in parsed.ids]
+    problems += [f"external resource {u[:60]}" for u in parsed.urls if not u.startswith(("#", "data:"))]
     return problems
 
 
