@@ -29,7 +29,7 @@ import nbformat
 from . import assemble, export
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, BriefError, ExportError, NotebookFailed
-from .execute import run_notebook
+from .execute import die_with_parent, run_notebook
 from .session import code_digest, load_context
 
 PUBLISHED_DIRS = ("notebooks", "figures", "findings")
@@ -151,7 +151,8 @@ class Builder:
         executed: dict[str, Path] = {}
         (staging / "findings").mkdir()
         stages = sorted({p.stage for p in PARTS})
-        pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
+                                   initargs=(os.getpid(),))
         try:
             for stage in stages:
                 upstream = [_dir_digest(staging / "findings")] if stage > 0 else []

@@ -28,6 +28,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout", type=int, default=600, help="seconds one notebook cell may run")
     b.add_argument("--no-pdf", action="store_true", help="write the HTML brief only")
     b.add_argument("--force", action="store_true", help="re-run every notebook, ignoring the cache")
+    b.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="cache directory (default: .cache/)")
 
     e = sub.add_parser("eval", help="score coding and extraction against hand labels")
     _common(e)
@@ -42,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
-    kwargs = {"corpus": args.corpus, "out": args.out, "codebook": args.codebook, "cache": DEFAULT_CACHE,
+    kwargs = {"corpus": args.corpus, "out": args.out, "codebook": args.codebook, "cache": args.cache,
               "cell_timeout": args.timeout, "pdf": not args.no_pdf, "force": args.force}
     if args.jobs is not None:
         kwargs["jobs"] = args.jobs
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except BriefError as exc:
         print(f"brief: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # disk full, permission denied: the build cleaned up; say what the OS said
+        print(f"brief: error: {exc.strerror or exc} ({exc.filename or 'output'}); the previous brief is unchanged", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("brief: interrupted; the previous brief is unchanged", file=sys.stderr)
         return 130
