@@ -5,6 +5,7 @@ Findings are plain data (dataclasses of str/int/float/list) so they travel betwe
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from . import coding, extract
 from .codebook import Codebook
 from .corpus import Corpus, Document, Paragraph
+from .errors import ConfigError
 from .metadata import PartialDate
 
 # The period split the brief compares: Russia's full-scale invasion of Ukraine.
@@ -96,6 +98,10 @@ class Context:
         date = doc.meta.date.iso() if doc.meta.date else "undated"
         return f"{doc.meta.publisher or doc.id} ({date})"
 
+    def period(self, pid: str) -> str:
+        """The period of the document a paragraph belongs to."""
+        return period_of(self.corpus.document(self.corpus.paragraph(pid).doc_id).meta.date)
+
     def passages_for(self, theme: str) -> list[Paragraph]:
         return [p for p in self.corpus.paragraphs() if (s := self.coded[p.id].get(theme)) and s.assigned]
 
@@ -103,16 +109,18 @@ class Context:
 def build_context(corpus: Corpus, codebook: Codebook, gazetteer: list) -> Context:
     coded = coding.code_corpus(corpus, codebook)
     framing = {p.id: coding.frame_paragraph(p, codebook) for p in corpus.paragraphs()}
-    figures, events, mentions, quotes = {}, defaultdict(list), {}, {}
+    figures, events, mentions, quotes = {}, defaultdict(list), defaultdict(list), {}
     for doc in corpus.documents:
         for ev in extract.extract_document_events(doc):
             events[ev.paragraph_id].append(ev)
+        # Document-level: a person introduced once ("Temur Umarov") is recognised by surname later on.
+        for m in extract.extract_document_actors(doc, gazetteer):
+            mentions[m.paragraph_id].append(m)
         for p in doc.paragraphs:
             figures[p.id] = extract.extract_figures(p)
-            mentions[p.id] = extract.extract_actors(p, gazetteer)
             quotes[p.id] = extract.extract_quotes(p)
     return Context(corpus, codebook, gazetteer, {p.id: coded.get(p.id, {}) for p in corpus.paragraphs()}, framing,
-                   figures, dict(events), mentions, quotes)
+                   figures, dict(events), dict(mentions), quotes)
 
 
 def _doc_sort_key(doc: Document) -> tuple:
@@ -122,8 +130,6 @@ def _doc_sort_key(doc: Document) -> tuple:
 def theme_findings(ctx: Context, theme: str, *, top: int = 5) -> ThemeFindings:
     """What the corpus says about one theme, with every item traced to its paragraph."""
     if theme not in ctx.codebook.theme_ids:
-        from .errors import ConfigError
-
         raise ConfigError(f"unknown theme '{theme}': the codebook defines {', '.join(ctx.codebook.theme_ids)}")
     passages = ctx.passages_for(theme)
     ids = {p.id for p in passages}
@@ -142,22 +148,16 @@ def theme_findings(ctx: Context, theme: str, *, top: int = 5) -> ThemeFindings:
                "inferred_year": e.inferred_year, "planned": e.planned, "relative": e.relative}
               for p in passages for e in ctx.events.get(p.id, [])]
     events.sort(key=lambda e: (e["position"], e["paragraph_id"]))
+    theme_mentions = [m for p in passages for m in ctx.mentions.get(p.id, [])]
     actor_mentions: dict[str, dict] = {}
-    pairs: Counter = Counter()
-    for p in passages:
-        seen = {}
-        for m in ctx.mentions[p.id]:
-            a = actor_mentions.setdefault(m.actor_id, {"id": m.actor_id, "name": m.name, "kind": m.kind, "mentions": 0, "passages": []})
-            a["mentions"] += 1
-            if p.id not in a["passages"]:
-                a["passages"].append(p.id)
-            seen[m.actor_id] = m
-        for a_id in seen:
-            for b_id in seen:
-                if a_id < b_id:
-                    pairs[a_id, b_id] += 1
+    for m in theme_mentions:
+        a = actor_mentions.setdefault(m.actor_id, {"id": m.actor_id, "name": m.name, "kind": m.kind, "mentions": 0, "passages": []})
+        a["mentions"] += 1
+        if m.paragraph_id not in a["passages"]:
+            a["passages"].append(m.paragraph_id)
     actors = sorted(actor_mentions.values(), key=lambda a: (-len(a["passages"]), a["name"]))
     names = {a["id"]: a["name"] for a in actors}
+    pairs = Counter(extract.co_occurrence(theme_mentions))
     quotes = [{"paragraph_id": q.paragraph_id, "speaker": q.speaker, "text": q.text, "kind": q.kind}
               for p in ranked for q in ctx.quotes[p.id] if q.speaker]
     findings = ThemeFindings(
@@ -221,8 +221,6 @@ def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Stat
 
 
 def save_findings(findings: ThemeFindings, out_dir: str | Path) -> Path:
-    import json
-
     path = Path(out_dir) / "findings" / f"{findings.theme}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(findings.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -231,10 +229,6 @@ def save_findings(findings: ThemeFindings, out_dir: str | Path) -> Path:
 
 def load_findings(findings_dir: str | Path, themes: list[str]) -> list[ThemeFindings]:
     """The theme notebooks' findings, in codebook order. A missing theme is an error that says what to run."""
-    import json
-
-    from .errors import ConfigError
-
     out = []
     for theme in themes:
         path = Path(findings_dir) / f"{theme}.json"

@@ -52,14 +52,18 @@ def _report_cells(nb: nbformat.NotebookNode, part: str) -> tuple[list, list]:
     return main, appendix
 
 
-def cover(corpus: Corpus) -> str:
+def _series(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def cover(corpus: Corpus, themes: list[str]) -> str:
+    """Title page: the themes come from the codebook, every fact about the corpus from the corpus."""
     dates = corpus.date_range()
     span = f"{dates[0].label()} – {dates[1].label()}" if dates else "undated sources"
     publishers = sorted({d.meta.publisher for d in corpus.documents if d.meta.publisher})
     words = sum(d.words for d in corpus.documents)
     return (f'<section class="cover"><p class="kicker">Analytical brief</p><h1 id="title">{esc(BRIEF_TITLE)}</h1>'
-            f'<p class="subtitle">Russian soft power, Xinjiang, EAEU versus BRI and CSTO perception, '
-            f"as the sources state them</p>"
+            f'<p class="subtitle">{esc(_series(themes))}, as the sources state them</p>'
             f'<dl class="corpus-facts"><dt>Corpus</dt><dd>{len(corpus.documents)} documents from {len(publishers)} publishers, '
             f"{words:,} words</dd><dt>Sources dated</dt><dd>{esc(span)}</dd>"
             f"<dt>Publishers</dt><dd>{esc('; '.join(publishers))}</dd>"
@@ -116,7 +120,7 @@ def verify_quotes(nb: nbformat.NotebookNode, corpus: Corpus) -> int:
                 raise QuoteIntegrityError(f"the brief quotes passage {pid}, which is not in the corpus") from None
             if doc.id not in sources:
                 raw = normalise(decode((corpus.root / doc.meta.file).read_bytes())[0])
-                numbers = clean.note_numbers([clean.Block(0, n) for n in doc.endnotes])
+                numbers = clean.note_numbers(doc.endnotes)
                 sources[doc.id] = clean.strip_note_markers(squash(raw), numbers)[0] if numbers else squash(raw)
             if text not in sources[doc.id]:
                 raise QuoteIntegrityError(f"quote cited as {pid} does not stand verbatim in {doc.meta.file}: '{text[:80]}…'")
@@ -124,12 +128,13 @@ def verify_quotes(nb: nbformat.NotebookNode, corpus: Corpus) -> int:
     return checked
 
 
-def assemble(executed: dict[str, Path], order: list[str], corpus: Corpus) -> nbformat.NotebookNode:
-    """One notebook for the brief. ``executed`` maps part name -> executed notebook; ``order`` is reading order."""
+def assemble(executed: dict[str, Path], order: list[str], corpus: Corpus, themes: list[str]) -> nbformat.NotebookNode:
+    """One notebook for the brief. ``executed`` maps part name -> executed notebook; ``order`` is reading order;
+    ``themes`` are the codebook's theme labels, for the title page."""
     brief = nbformat.v4.new_notebook()
     brief.metadata.update({"title": BRIEF_TITLE, "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                            "language_info": {"name": "python"}})
-    cells = [_html_cell(cover(corpus), ["cover"])]
+    cells = [_html_cell(cover(corpus, themes), ["cover"])]
     appendix = []
     for name in order:
         nb = nbformat.read(executed[name], as_version=4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ import nbformat
 
 from . import assemble, export
 from .config import PARTS, Part, Settings
-from .errors import BuildLocked, BriefError, ExportError, NotebookFailed
+from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import die_with_parent, run_notebook
 from .session import code_digest, load_context
 
@@ -65,6 +66,7 @@ def build_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
+@functools.cache
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in KEY_PACKAGES:
@@ -224,7 +226,7 @@ class Builder:
     def export(self, staging: Path, executed: dict[str, Path], ctx) -> None:
         t = time.perf_counter()
         order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
-        brief = assemble.assemble(executed, order, ctx.corpus)
+        brief = assemble.assemble(executed, order, ctx.corpus, [ctx.codebook.label(t) for t in ctx.codebook.theme_ids])
         checked = assemble.verify_quotes(brief, ctx.corpus)
         page = export.to_html(brief)
         problems = export.check_links(page)
@@ -233,7 +235,7 @@ class Builder:
         (staging / "brief.html").write_text(page, encoding="utf-8")
         nb_dir = staging / "notebooks"
         nb_dir.mkdir()
-        for name, path in executed.items():
+        for path in executed.values():
             shutil.copyfile(path, nb_dir / path.name)
         nbformat.write(brief, nb_dir / "brief.ipynb")
         self.step(f"assemble + HTML ({checked} quotes verified)", t)
@@ -294,5 +296,3 @@ def _git_commit() -> str | None:
 def build(settings: Settings, log: Callable[[str], None] = print) -> BuildResult:
     return Builder(settings, log).run()
 
-
-__all__ = ["build", "BuildResult", "BriefError"]

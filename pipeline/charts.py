@@ -49,20 +49,6 @@ def publish(fig: Figure, name: str, caption: str, figures_dir: str | Path | None
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def bars(labels: Sequence[str], values: Sequence[float], *, title: str, xlabel: str, colors: Sequence[str] | None = None) -> Figure:
-    """Horizontal bars, largest first as given; long labels are kept readable."""
-    fig, ax = new_figure(7.0, 0.45 + 0.32 * max(1, len(labels)))
-    y = range(len(labels))[::-1]
-    ax.barh(list(y), values, color=colors or NEUTRAL, height=0.6)
-    ax.set_yticks(list(y), [lbl if len(lbl) <= 48 else lbl[:46] + "…" for lbl in labels])
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left", color=INK)
-    ax.grid(axis="y", visible=False)
-    for yi, v in zip(y, values):
-        ax.text(v, yi, f" {v:g}", va="center", fontsize=8, color=MUTED)
-    return fig
-
-
 def coverage(doc_labels: Sequence[str], passages: Sequence[int], totals: Sequence[int], *, title: str) -> Figure:
     """Passages coded to a theme per document (documents in date order), against the document's size."""
     fig, ax = new_figure(7.0, 0.55 + 0.34 * max(1, len(doc_labels)))

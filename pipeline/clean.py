@@ -7,6 +7,7 @@ document's paragraphs in source order, numbered as in the source file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .text import match_key
@@ -166,5 +167,6 @@ def merge_endnotes(blocks: list[Block]) -> list[Block]:
     return merged
 
 
-def note_numbers(notes: list[Block]) -> set[int]:
-    return {int(m.group(1)) for b in notes if (m := _NOTE_START.match(b.text))}
+def note_numbers(notes: Iterable[str]) -> set[int]:
+    """The numbers of a document's endnotes, so only those are taken for markers in the body."""
+    return {int(m.group(1)) for text in notes if (m := _NOTE_START.match(text))}

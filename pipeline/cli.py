@@ -54,22 +54,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .codebook import load_codebook
     from .corpus import load_corpus
-    from .evaluate import evaluate
+    from .evaluate import evaluate, format_table
 
     if not args.gold.is_file():
         raise BriefError(f"{args.gold}: no such label file: pass --gold FILE")
     report = evaluate(load_corpus(args.corpus), load_codebook(args.codebook / "themes.yaml"), args.gold)
-    data = report.to_json()
-    if args.json:
-        print(json.dumps(data, indent=1))
-        return 0
-    print(f"{'theme':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'kappa':>7}{'support':>9}")
-    for theme, m in data["themes"].items():
-        print(f"{theme:<22}{m['precision']:>10.2f}{m['recall']:>8.2f}{m['f1']:>7.2f}{m['kappa']:>7.2f}{m['support']:>9}")
-    print(f"{'macro F1':<22}{data['macro_f1']:>32.2f}")
-    fig, ev = data.get("figures") or {}, data.get("events") or {}
-    fmt = lambda x: "n/a" if x is None else f"{x:.2f}"  # noqa: E731
-    print(f"figures: precision {fmt(fig.get('precision'))}, recall {fmt(fig.get('recall'))}; events: recall {fmt(ev.get('recall'))}")
+    print(json.dumps(report.to_json(), indent=1) if args.json else format_table(report))
     return 0
 
 

@@ -101,11 +101,6 @@ def code_corpus(corpus: Corpus, codebook: Codebook) -> dict[str, dict[str, Theme
     return {p.id: code_paragraph(p, codebook) for p in corpus.paragraphs()}
 
 
-def assigned_themes(scores: dict[str, ThemeScore]) -> set[str]:
-    """The theme ids a paragraph is coded to."""
-    return {t for t, s in scores.items() if s.assigned}
-
-
 def explain(score: ThemeScore) -> str:
     """One line for a reader: why the paragraph was (or was not) coded to the theme."""
     cues = ", ".join(score.cues) or "no cue"

@@ -68,11 +68,3 @@ class Settings:
             raise ConfigError(f"--timeout must be at least 1 second, not {self.cell_timeout}")
         if self.out == self.corpus or self.corpus.is_relative_to(self.out):
             raise ConfigError(f"output directory {self.out} must not contain the corpus: pass another --out")
-
-    @property
-    def themes_file(self) -> Path:
-        return self.codebook / "themes.yaml"
-
-    @property
-    def actors_file(self) -> Path:
-        return self.codebook / "actors.yaml"

@@ -19,9 +19,6 @@ from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
 from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
 
-# Bump when the processing below changes what a Document holds (invalidates the per-document cache).
-PROCESSING_VERSION = 1
-
 
 @dataclass(frozen=True)
 class Sentence:
@@ -175,7 +172,7 @@ def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarni
     blocks = split_blocks(text)
     verdicts = clean.classify(blocks, meta.title)
     note_blocks = clean.merge_endnotes([v.block for v in verdicts if v.kind == clean.ENDNOTE])
-    numbers = clean.note_numbers(note_blocks)
+    numbers = clean.note_numbers(b.text for b in note_blocks)
     paragraphs, removed, markers = [], [], 0
     for v in verdicts:
         if not v.kept:
@@ -199,7 +196,7 @@ def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarni
 # --- loading ------------------------------------------------------------------------------------
 
 def _cache_path(cache_dir: Path, meta: DocumentMeta, data_hash: str) -> Path:
-    key = hashlib.sha256(f"{PROCESSING_VERSION}|{_code_digest()}|{data_hash}|{meta!r}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{_code_digest()}|{data_hash}|{meta!r}".encode()).hexdigest()[:32]
     return cache_dir / "documents" / f"{key}.pickle"
 
 

@@ -49,9 +49,9 @@ class NotebookFailed(BriefError):
 
     def __init__(self, notebook: str, cell: int | None, error: str, saved_at: str | None):
         self.notebook, self.cell, self.error, self.saved_at = notebook, cell, error, saved_at
-        where = f"cell {cell}" if cell is not None else "before any cell ran"
+        where = f"in cell {cell}" if cell is not None else "before any cell ran"
         saved = f"; the failed notebook is saved at {saved_at}" if saved_at else ""
-        super().__init__(f"notebook {notebook} failed in {where}: {error}{saved}. The previous brief is unchanged.")
+        super().__init__(f"notebook {notebook} failed {where}: {error}{saved}. The previous brief is unchanged.")
 
     def __reduce__(self):  # raised in worker processes: must survive pickling with all its fields
         return (type(self), (self.notebook, self.cell, self.error, self.saved_at))

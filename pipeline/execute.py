@@ -58,14 +58,16 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
 
 
 def _failed_cell(output: str) -> int | None:
-    """Index of the cell that was running when execution stopped, read from papermill's saved metadata."""
+    """Index of the cell that was running when execution stopped: the last one papermill started.
+
+    papermill marks even the interrupted cell "completed" after a timeout or a dead kernel, so the
+    status cannot tell; execution stops at the failure, so the last start is the failing cell.
+    """
     import nbformat
 
     try:
         nb = nbformat.read(output, as_version=4)
     except Exception:
         return None
-    for index, cell in enumerate(nb.cells):
-        if cell.get("metadata", {}).get("papermill", {}).get("status") in ("running", "failed"):
-            return index
-    return None
+    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None

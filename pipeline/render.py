@@ -102,12 +102,6 @@ def stat_strip(items: Sequence[tuple[str, str]]) -> str:
     return f'<div class="stats">{cells}</div>'
 
 
-def heading(level: int, text: str, ident: str | None = None) -> str:
-    """A heading emitted from code (computed titles); ids are sanitised."""
-    attr = f' id="{esc(anchor_id(ident))}"' if ident else ""
-    return f"<h{level}{attr}>{esc(text)}</h{level}>"
-
-
 def show(fragment: str) -> None:
     """Display an HTML fragment in the notebook (the brief picks it up from the cell output)."""
     from IPython.display import HTML, display

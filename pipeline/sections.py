@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import charts, render
 from .analysis import PERIODS, SUBJECTS, TONES, Context, ThemeFindings
+from .errors import ConfigError
 from .render import Citer, esc
 
 
@@ -111,6 +112,10 @@ def voices(f: ThemeFindings, citer: Citer, limit: int = 6) -> str:
 
 def compare(f: ThemeFindings, ctx: Context, citer: Citer, actor_ids: list[str], title: str) -> str:
     """Side-by-side: how often each named actor appears in the theme's passages, per period, with examples."""
+    known = {a.id for a in ctx.gazetteer}
+    unknown = [a for a in actor_ids if a not in known]
+    if unknown:
+        raise ConfigError(f"unknown actor id(s) {', '.join(unknown)} in 'compare': use ids from codebook/actors.yaml")
     passages = {p.id for p in f.passages}
     rows = []
     for actor_id in actor_ids:
@@ -118,12 +123,6 @@ def compare(f: ThemeFindings, ctx: Context, citer: Citer, actor_ids: list[str], 
         if not pids:
             continue
         name = next(m.name for pid in pids for m in ctx.mentions[pid] if m.actor_id == actor_id)
-        by_period = Counter(f_period(ctx, pid) for pid in pids)
+        by_period = Counter(ctx.period(pid) for pid in pids)
         rows.append([name] + [str(by_period.get(p, 0)) for p in PERIODS[:2]] + [citer.marks(sorted(pids), limit=4)])
     return render.table(["", *PERIODS[:2], "passages"], rows, raw_columns=(3,), numeric_columns=(1, 2), caption=title)
-
-
-def f_period(ctx: Context, pid: str) -> str:
-    from .analysis import period_of
-
-    return period_of(ctx.corpus.document(ctx.corpus.paragraph(pid).doc_id).meta.date)

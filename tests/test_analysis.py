@@ -107,3 +107,14 @@ def test_quote_integrity_fails_the_build_naming_the_citation(seeds):
     nb.cells.append(_html_cell(good.replace(para.text[5:15], "EDITED TXT"), []))
     with pytest.raises(QuoteIntegrityError, match=para.id):
         verify_quotes(nb, seeds.corpus)
+
+
+def test_comparing_an_actor_the_gazetteer_does_not_know_names_it(seeds):
+    from pipeline import sections
+    from pipeline.render import Citer
+
+    f = theme_findings(seeds, "eaeu_vs_bri")
+    table = sections.compare(f, seeds, Citer(seeds.corpus), ["eaeu", "bri"], "side by side")
+    assert "<td>Eurasian Economic Union</td>" in table and "<td>Belt and Road Initiative</td>" in table
+    with pytest.raises(ConfigError, match="unknown actor id.*'?eeu"):
+        sections.compare(f, seeds, Citer(seeds.corpus), ["eaeu", "eeu"], "side by side")

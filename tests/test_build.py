@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
-import nbformat
 import pytest
 from pypdf import PdfReader
 
 from pipeline.build import build
-from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, NOTEBOOKS_DIR, Settings
-from pipeline.errors import NotebookFailed
+from pipeline.config import NOTEBOOKS_DIR
 
 PART_HEADINGS = ["Key findings", "The corpus", "Russian soft power", "Xinjiang", "EAEU versus BRI", "CSTO perception",
                  "Methods and quality", "Source passages"]
@@ -55,12 +51,8 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("build")
-    settings = Settings(corpus=DEFAULT_CORPUS, out=root / "reports", codebook=DEFAULT_CODEBOOK, cache=root / "cache", jobs=2)
-    lines: list[str] = []
-    result = build(settings, log=lines.append)
-    return settings, result, lines
+def built(seed_build):
+    return seed_build.settings, seed_build.result, seed_build.log
 
 
 @pytest.fixture(scope="module")
@@ -136,28 +128,8 @@ def test_pdf_has_pages_bookmarks_and_every_heading(built):
     assert reader.metadata.title == "Kazakhstan between Russia and China"
 
 
-def test_second_build_with_nothing_changed_reuses_every_notebook(built, tmp_path):
+def test_second_build_with_nothing_changed_reuses_every_notebook(built):
     settings = built[0]
     lines: list[str] = []
     result = build(settings, log=lines.append)
     assert sorted(result.cached) == sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
-
-
-def test_failing_notebook_stops_the_build_and_keeps_the_previous_brief(built, tmp_path):
-    settings = built[0]
-    notebooks = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS_DIR, notebooks)
-    nb = nbformat.read(notebooks / "20_xinjiang.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure for the test')"))
-    nbformat.write(nb, notebooks / "20_xinjiang.ipynb")
-    before = {name: (settings.out / name).read_bytes() for name in ("brief.html", "brief.pdf", "manifest.json")}
-    broken = Settings(corpus=settings.corpus, out=settings.out, codebook=settings.codebook, cache=settings.cache,
-                      notebooks=notebooks, jobs=2)
-    with pytest.raises(NotebookFailed) as info:
-        build(broken, log=lambda line: None)
-    message = str(info.value)
-    assert "20_xinjiang" in message and "RuntimeError: deliberate failure for the test" in message
-    assert re.search(r"in cell \d+", message)
-    saved = Path(info.value.saved_at)
-    assert saved.is_file() and "deliberate failure" in saved.read_text()
-    assert {name: (settings.out / name).read_bytes() for name in before} == before

@@ -1,6 +1,6 @@
 """Faults during a build: each leaves the previous brief in place, byte for byte, and says what happened.
 
-One good build is made per module; tests that must publish (or may be killed half-way) work on a copy
+The seed build is shared with the other end-to-end tests (conftest.py); tests that must publish (or may be killed half-way) work on a copy
 of its output directory and share its notebook cache, so their builds reuse the cached notebooks.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -22,7 +23,7 @@ import pytest
 import yaml
 
 from pipeline.build import build, build_lock
-from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, NOTEBOOKS_DIR, PROJECT_ROOT, Settings
+from pipeline.config import DEFAULT_CORPUS, NOTEBOOKS_DIR, PROJECT_ROOT, Settings
 from pipeline.errors import BuildLocked, NotebookFailed
 
 BRIEF = Path(sys.executable).with_name("brief")  # the console script installed in .venv/bin
@@ -48,11 +49,10 @@ def staging_left(out: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    root = tmp_path_factory.mktemp("faults")
-    settings = Settings(corpus=DEFAULT_CORPUS, out=root / "reports", codebook=DEFAULT_CODEBOOK, cache=root / "cache", jobs=2)
-    result = build(settings, log=lambda line: None)
-    assert result.pdf
+def base(seed_build):
+    """The shared seed build, with what a reader sees of it recorded before any fault test runs."""
+    settings = seed_build.settings
+    assert seed_build.result.pdf
     return settings, published(settings.out), tree(settings.out)
 
 
@@ -62,7 +62,7 @@ def copy(base, tmp_path):
     settings = base[0]
     out = tmp_path / "reports"
     shutil.copytree(settings.out, out)
-    return Settings(corpus=settings.corpus, out=out, codebook=settings.codebook, cache=settings.cache, jobs=2)
+    return replace(settings, out=out)
 
 
 def with_notebooks(settings: Settings, tmp_path: Path, name: str, code: str, **changes) -> Settings:
@@ -71,8 +71,7 @@ def with_notebooks(settings: Settings, tmp_path: Path, name: str, code: str, **c
     nb = nbformat.read(notebooks / f"{name}.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(code))
     nbformat.write(nb, notebooks / f"{name}.ipynb")
-    return Settings(corpus=settings.corpus, out=settings.out, codebook=settings.codebook, cache=settings.cache,
-                    notebooks=notebooks, jobs=2, **changes)
+    return replace(settings, notebooks=notebooks, **changes)
 
 
 def assert_previous_kept(base) -> None:
@@ -84,27 +83,22 @@ def assert_previous_kept(base) -> None:
 
 # -- notebooks -------------------------------------------------------------------------------------
 
-def test_kernel_that_dies_fails_the_build_naming_notebook_and_saved_copy(base, tmp_path):
-    broken = with_notebooks(base[0], tmp_path, "30_eaeu_vs_bri", "import os; os._exit(1)")
+@pytest.mark.parametrize("notebook, code, changes, expect", [
+    ("20_xinjiang", "raise RuntimeError('deliberate failure for the test')", {}, "RuntimeError: deliberate failure for the test"),
+    ("30_eaeu_vs_bri", "import os; os._exit(1)", {}, "the kernel died"),
+    ("20_xinjiang", "import time; time.sleep(60)", {"cell_timeout": 3}, "longer than 3 s"),
+], ids=["raises", "kernel-dies", "timeout"])
+def test_failing_notebook_stops_the_build_naming_it_and_keeps_the_previous_brief(base, tmp_path, notebook, code, changes, expect):
+    broken = with_notebooks(base[0], tmp_path, notebook, code, **changes)
     with pytest.raises(NotebookFailed) as info:
         build(broken, log=lambda line: None)
     message = str(info.value)
-    assert "30_eaeu_vs_bri" in message and "kernel died" in message
+    assert notebook in message and expect in message
     saved = Path(info.value.saved_at)
-    assert saved.is_file() and str(saved) in message
-    assert saved.parent == base[0].out / "failed"
-    assert_previous_kept(base)
-
-
-def test_cell_past_its_timeout_fails_the_build_naming_notebook_and_saved_copy(base, tmp_path):
-    broken = with_notebooks(base[0], tmp_path, "20_xinjiang", "import time; time.sleep(60)", cell_timeout=3)
-    with pytest.raises(NotebookFailed) as info:
-        build(broken, log=lambda line: None)
-    message = str(info.value)
-    assert "20_xinjiang" in message and "longer than 3 s" in message
-    saved = Path(info.value.saved_at)
-    assert saved.is_file() and str(saved) in message
-    assert "time.sleep(60)" in saved.read_text(encoding="utf-8")
+    assert saved.parent == base[0].out / "failed" and str(saved) in message
+    # The cell the message names is the one that failed (papermill's own error-banner cells aside).
+    cells = [c for c in nbformat.read(saved, as_version=4).cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+    assert f"in cell {info.value.cell}:" in message and cells[info.value.cell].source == code
     assert_previous_kept(base)
 
 

@@ -228,4 +228,4 @@ def test_chromium_harness_detects_script_and_requests(server, tmp_path):
                     "<script>document.title='pwned'</script></body></html>", encoding="utf-8")
     dom = chromium_dump(page, tmp_path)
     assert "<title>pwned</title>" in dom
-    assert f"/control.png" in requests[before:]
+    assert "/control.png" in requests[before:]
