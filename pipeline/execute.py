@@ -5,10 +5,14 @@ Kept apart from build.py so worker processes import only what execution needs.
 from __future__ import annotations
 
 import contextlib
+import logging
+import multiprocessing.util
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 from .errors import NotebookFailed
 
@@ -38,6 +42,7 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    _register_warm_engine()
     started = time.perf_counter()
     name = Path(source).stem
     # The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
@@ -45,7 +50,7 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
     try:
         papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
                                    execution_timeout=cell_timeout, start_timeout=60, cwd=str(Path(source).parent),
-                                   kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                   kernel_name="python3", engine_name="warm", extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as exc:
         raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", output) from None
     except CellTimeoutError as exc:
@@ -71,3 +76,78 @@ def _failed_cell(output: str) -> int | None:
         return None
     started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
     return started[-1] if started else None
+
+
+# --- a warm kernel per worker --------------------------------------------------------------------
+# Starting a kernel and importing matplotlib and the pipeline into it is most of a short notebook's
+# cost. A worker therefore keeps its kernel for the next notebook, after resetting it to what a fresh
+# kernel would hold (empty namespace, execution count 1, house chart style, working directory).
+# A kernel that died, timed out or failed to reset is shut down and replaced.
+
+_WARM: dict[str, Any] = {}  # this worker's kernel manager ("km") and client ("kc")
+
+
+def prepare_kernel(cwd: str) -> None:
+    """Runs inside the kernel before each notebook: the state of a fresh kernel, imports kept."""
+    import matplotlib
+
+    import pipeline.charts  # noqa: F401  (the house style is set on import; keep a copy to restore)
+
+    global _RC
+    if _RC is None:
+        _RC = matplotlib.rcParams.copy()
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matplotlib.rcParams.update(_RC)
+    os.chdir(cwd)
+    get_ipython().reset(new_session=True)  # type: ignore[name-defined]  # noqa: F821
+
+
+_RC = None
+_PREPARE = "from pipeline.execute import prepare_kernel as _p\n_p({cwd!r})"
+
+
+def _discard_kernel() -> None:
+    from jupyter_core.utils import run_sync
+
+    km, kc = _WARM.pop("km", None), _WARM.pop("kc", None)
+    with contextlib.suppress(Exception):
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+def _register_warm_engine() -> None:
+    """papermill's nbclient engine, except that the worker's kernel is kept for its next notebook."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                     start_timeout=60, execution_timeout=None, **kwargs):
+            kwargs.pop("input_path", None)
+            if "km" not in _WARM:
+                _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
+                multiprocessing.util.Finalize(None, _discard_kernel, exitpriority=10)
+            client = PapermillNotebookClient(nb_man, km=_WARM["km"], timeout=execution_timeout, startup_timeout=start_timeout,
+                                             kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
+                                             stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            client.kc = _WARM.get("kc")
+            try:
+                with client.setup_kernel():
+                    _WARM["kc"] = client.kc
+                    reply = run_sync(client.kc.execute_interactive)(_PREPARE.format(cwd=os.getcwd()), silent=True,
+                                                                     store_history=False, timeout=start_timeout)
+                    if reply["content"]["status"] != "ok":
+                        raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
+                return client.execute()
+            except BaseException:
+                _discard_kernel()  # a kernel that timed out or died is never reused
+                raise
+
+    papermill_engines.register("warm", WarmKernelEngine)

@@ -1,0 +1,66 @@
+"""A worker keeps its kernel between notebooks; each notebook still starts from a fresh kernel's state."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from pipeline.errors import NotebookFailed
+from pipeline.execute import run_notebook
+
+
+def notebook(path: Path, *sources: str) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return str(path)
+
+
+def outputs(path: str) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
+
+
+@pytest.fixture
+def messy(tmp_path) -> str:
+    """A notebook that leaves every kind of state behind: a variable, a changed style, another directory."""
+    return notebook(tmp_path / "messy.ipynb", "leak = 42", "import matplotlib, os\nmatplotlib.rcParams['font.size'] = 31\nos.chdir('/')",
+                    "import pipeline.charts  # the house style")
+
+
+def test_the_next_notebook_sees_none_of_the_previous_ones_state(tmp_path, messy):
+    run_notebook(messy, str(tmp_path / "out1.ipynb"), {}, 60)
+    probe = notebook(tmp_path / "probe.ipynb", "print('leak' in globals())", "import matplotlib\nprint(matplotlib.rcParams['font.size'])",
+                     "import os\nprint(os.getcwd())")
+    run_notebook(probe, str(tmp_path / "out2.ipynb"), {}, 60)
+    leaked, font_size, cwd = outputs(str(tmp_path / "out2.ipynb"))
+    assert leaked.strip() == "False"
+    assert float(font_size) == 9.0  # pipeline.charts' house style, not the 31 the previous notebook set
+    assert cwd.strip() == str(tmp_path)
+
+
+def test_execution_counts_start_at_one_in_a_reused_kernel(tmp_path, messy):
+    run_notebook(messy, str(tmp_path / "out1.ipynb"), {}, 60)
+    second = notebook(tmp_path / "second.ipynb", "1", "2")
+    run_notebook(second, str(tmp_path / "out2.ipynb"), {}, 60)
+    assert [c.execution_count for c in nbformat.read(tmp_path / "out2.ipynb", as_version=4).cells] == [1, 2]
+
+
+def test_a_kernel_that_died_is_replaced_for_the_next_notebook(tmp_path):
+    dies = notebook(tmp_path / "dies.ipynb", "import os\nos._exit(1)")
+    with pytest.raises(NotebookFailed, match="kernel died"):
+        run_notebook(dies, str(tmp_path / "out1.ipynb"), {}, 60)
+    fine = notebook(tmp_path / "fine.ipynb", "print(6 * 7)")
+    run_notebook(fine, str(tmp_path / "out2.ipynb"), {}, 60)
+    assert outputs(str(tmp_path / "out2.ipynb")) == ["42\n"]
+
+
+def test_a_notebook_that_raised_leaves_a_usable_kernel(tmp_path):
+    raises = notebook(tmp_path / "raises.ipynb", "x = 1", "raise ValueError('no')")
+    with pytest.raises(NotebookFailed, match="ValueError: no"):
+        run_notebook(raises, str(tmp_path / "out1.ipynb"), {}, 60)
+    fine = notebook(tmp_path / "fine.ipynb", "print('x' in globals())")
+    run_notebook(fine, str(tmp_path / "out2.ipynb"), {}, 60)
+    assert outputs(str(tmp_path / "out2.ipynb")) == ["False\n"]
