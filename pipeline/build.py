@@ -9,19 +9,16 @@ Guarantees:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
-import functools
-import hashlib
 import json
 import os
-import platform
 import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -31,11 +28,11 @@ from . import assemble, export
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import die_with_parent, run_notebook
-from .session import code_digest, load_context
+from .inputs import Inputs, findings_digest, part_key, up_to_date
+from .session import load_context
 
 PUBLISHED_DIRS = ("notebooks", "figures", "findings")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
-KEY_PACKAGES = ("papermill", "nbconvert", "nbclient", "nbformat", "ipykernel", "matplotlib", "weasyprint", "PyYAML")
 
 
 @dataclass
@@ -45,6 +42,7 @@ class BuildResult:
     cached: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     pdf: bool = True
+    up_to_date: bool = False  # nothing changed since the published brief: nothing was done
 
 
 @contextlib.contextmanager
@@ -66,39 +64,6 @@ def build_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-@functools.cache
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in KEY_PACKAGES:
-        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
-            out[name] = importlib_metadata.version(name)
-    return out
-
-
-def notebook_digest(path: Path) -> str:
-    """Hash of a notebook's cells' sources and types (outputs and metadata other than tags do not matter)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    cells = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in nb["cells"]]
-    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
-
-
-def part_key(part: Part, notebook: Path, params: dict, inputs: dict[str, str], upstream: list[str]) -> str:
-    """Cache key: the notebook, its parameters (paths excluded), the inputs' digests, code, versions, upstream."""
-    stable = {k: v for k, v in params.items() if not k.endswith("_dir")}
-    blob = json.dumps({"part": part.name, "notebook": notebook_digest(notebook), "params": stable, "inputs": inputs,
-                       "versions": versions(), "upstream": upstream}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
-def _dir_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(path.rglob("*")):
-        if f.is_file():
-            h.update(f.relative_to(path).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()
-
-
 def _params(part: Part, settings: Settings, part_dir: Path, staging: Path) -> dict:
     params = {"corpus_dir": str(settings.corpus), "codebook_dir": str(settings.codebook), "out_dir": str(part_dir),
               "cache_dir": str(settings.cache)}
@@ -110,8 +75,9 @@ def _params(part: Part, settings: Settings, part_dir: Path, staging: Path) -> di
 
 
 class Builder:
-    def __init__(self, settings: Settings, log: Callable[[str], None] = print):
+    def __init__(self, settings: Settings, log: Callable[[str], None] = print, inputs: Inputs | None = None):
         self.settings, self.log = settings, log
+        self.inputs = inputs or Inputs.read(settings)
         self.result = BuildResult(settings.out, pdf=settings.pdf)
 
     def step(self, name: str, started: float) -> None:
@@ -122,12 +88,15 @@ class Builder:
     def run(self) -> BuildResult:
         s = self.settings
         t0 = time.perf_counter()
+        if up_to_date(s, self.inputs):
+            self.result.up_to_date = True
+            self.log(f"Up to date: nothing changed since the last build of {s.out / 'brief.html'} (--force rebuilds)")
+            return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
         ctx = load_context(s.corpus, s.codebook, s.cache)  # validates corpus and codebook before any kernel starts
         self.result.warnings += [str(w) for w in ctx.corpus.warnings]
         for w in ctx.corpus.warnings:
             self.log(f"  warning: {w}")
-        self.inputs = {"corpus": ctx.corpus.digest, "codebook": _dir_digest(s.codebook), "code": code_digest()}
         self.step("corpus, coding, extraction", t0)
         with build_lock(s.out):
             staging_root = s.out / ".staging"
@@ -151,19 +120,20 @@ class Builder:
     def execute_parts(self, staging: Path) -> dict[str, Path]:
         s = self.settings
         executed: dict[str, Path] = {}
+        executed_dirs: list[Path] = []  # each part's directory, for the findings the next stage reads
         (staging / "findings").mkdir()
         stages = sorted({p.stage for p in PARTS})
         pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
                                    initargs=(os.getpid(),))
         try:
             for stage in stages:
-                upstream = [_dir_digest(staging / "findings")] if stage > 0 else []
+                upstream = findings_digest(executed_dirs) if stage > 0 else None
                 pending = {}
                 for part in (p for p in PARTS if p.stage == stage):
                     part_dir = staging / "parts" / part.name
                     part_dir.mkdir(parents=True)
                     params = _params(part, s, part_dir, staging)
-                    key = part_key(part, part.path(s.notebooks), params, self.inputs, upstream)
+                    key = part_key(part, self.inputs, params, upstream)
                     cached = s.cache / "parts" / key
                     if not s.force and (cached / f"{part.name}.ipynb").is_file():
                         shutil.rmtree(part_dir)
@@ -171,6 +141,7 @@ class Builder:
                         self.result.cached.append(part.name)
                         self.log(f"  {part.name:<28}   cached")
                         self._collect(part, part_dir, staging, executed)
+                        executed_dirs.append(part_dir / "findings")
                         continue
                     output = part_dir / f"{part.name}.ipynb"
                     future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
@@ -187,6 +158,7 @@ class Builder:
                         self.log(f"  {part.name:<28} {took:6.1f} s")
                         self._store(part_dir, cached)
                         self._collect(part, part_dir, staging, executed)
+                        executed_dirs.append(part_dir / "findings")
         except BaseException:
             for proc in list(getattr(pool, "_processes", {}).values()):
                 with contextlib.suppress(Exception):
@@ -252,9 +224,9 @@ class Builder:
     def write_manifest(self, staging: Path, ctx) -> None:
         s = self.settings
         manifest = {
-            "inputs": {**self.inputs, "documents": {d.meta.file: d.sha256 for d in ctx.corpus.documents}},
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "inputs": self.inputs.to_json(),
             "settings": {"corpus": str(s.corpus), "codebook": str(s.codebook), "jobs": s.jobs, "force": s.force},
-            "versions": versions(), "commit": _git_commit(), "timings_s": self.result.timings,
+            "commit": _git_commit(), "timings_s": self.result.timings,
             "cached": self.result.cached, "warnings": self.result.warnings, "pdf": self.result.pdf,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -293,6 +265,6 @@ def _git_commit() -> str | None:
     return None
 
 
-def build(settings: Settings, log: Callable[[str], None] = print) -> BuildResult:
-    return Builder(settings, log).run()
+def build(settings: Settings, log: Callable[[str], None] = print, inputs: Inputs | None = None) -> BuildResult:
+    return Builder(settings, log, inputs).run()
 

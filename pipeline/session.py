@@ -14,20 +14,8 @@ from pathlib import Path
 from . import analysis, extract
 from .codebook import load_codebook
 from .corpus import load_corpus
+from .inputs import code_digest
 from .render import Citer
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def code_digest() -> str:
-    """Hash of every module of the pipeline package: a change to any logic invalidates cached results."""
-    h = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".j2", ".css", ".json", ".yaml"):
-            h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
 
 def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None) -> analysis.Context:
     """Corpus, codebook, coding and extraction for a notebook; computed once per distinct input."""

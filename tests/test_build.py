@@ -128,8 +128,10 @@ def test_pdf_has_pages_bookmarks_and_every_heading(built):
     assert reader.metadata.title == "Kazakhstan between Russia and China"
 
 
-def test_second_build_with_nothing_changed_reuses_every_notebook(built):
+def test_second_build_with_nothing_changed_does_nothing(built):
     settings = built[0]
+    before = {p: p.stat().st_mtime_ns for p in settings.out.rglob("*") if p.is_file() and ".lock" not in p.name}
     lines: list[str] = []
     result = build(settings, log=lines.append)
-    assert sorted(result.cached) == sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert result.up_to_date and lines[0].startswith("Up to date")
+    assert {p: p.stat().st_mtime_ns for p in before} == before
