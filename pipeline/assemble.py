@@ -13,10 +13,10 @@ import nbformat
 
 from . import clean
 from .config import BRIEF_TITLE
-from .corpus import Corpus
+from .corpus import Corpus, read_text
 from .errors import QuoteIntegrityError
 from .render import Citer, anchor_id, esc
-from .text import decode, normalise, squash
+from .text import squash
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 _CITED = re.compile(r'href="#psg-([A-Za-z0-9_.-]+)"')
@@ -119,7 +119,7 @@ def verify_quotes(nb: nbformat.NotebookNode, corpus: Corpus) -> int:
             except (KeyError, StopIteration):
                 raise QuoteIntegrityError(f"the brief quotes passage {pid}, which is not in the corpus") from None
             if doc.id not in sources:
-                raw = normalise(decode((corpus.root / doc.meta.file).read_bytes())[0])
+                raw = read_text(doc.meta.file, (corpus.root / doc.meta.file).read_bytes())[0]
                 numbers = clean.note_numbers(doc.endnotes)
                 sources[doc.id] = clean.strip_note_markers(squash(raw), numbers)[0] if numbers else squash(raw)
             if text not in sources[doc.id]:
@@ -128,9 +128,11 @@ def verify_quotes(nb: nbformat.NotebookNode, corpus: Corpus) -> int:
     return checked
 
 
-def assemble(executed: dict[str, Path], order: list[str], corpus: Corpus, themes: list[str]) -> nbformat.NotebookNode:
+def assemble(executed: dict[str, Path], order: list[str], corpus: Corpus, themes: list[str],
+             after: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """One notebook for the brief. ``executed`` maps part name -> executed notebook; ``order`` is reading order;
-    ``themes`` are the codebook's theme labels, for the title page."""
+    ``themes`` are the codebook's theme labels, for the title page; ``after`` maps a part name to an HTML
+    section the build adds after that part (the changes since the last brief)."""
     brief = nbformat.v4.new_notebook()
     brief.metadata.update({"title": BRIEF_TITLE, "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                            "language_info": {"name": "python"}})
@@ -140,6 +142,8 @@ def assemble(executed: dict[str, Path], order: list[str], corpus: Corpus, themes
         nb = nbformat.read(executed[name], as_version=4)
         main, extra = _report_cells(nb, name)
         cells += main
+        if after and after.get(name):
+            cells.append(_html_cell(after[name], ["part-start", f"part-after-{name}"]))
         appendix += extra
     if appendix:
         appendix[0].metadata["tags"].append("part-start")

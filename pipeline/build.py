@@ -24,14 +24,15 @@ from pathlib import Path
 
 import nbformat
 
-from . import assemble, export
+from . import assemble, changes, datasets, export
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import die_with_parent, run_notebook
-from .inputs import Inputs, findings_digest, part_key, up_to_date
+from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date
+from .render import Citer
 from .session import load_context
 
-PUBLISHED_DIRS = ("notebooks", "figures", "findings")
+PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
 
 
@@ -198,7 +199,11 @@ class Builder:
     def export(self, staging: Path, executed: dict[str, Path], ctx) -> None:
         t = time.perf_counter()
         order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
-        brief = assemble.assemble(executed, order, ctx.corpus, [ctx.codebook.label(t) for t in ctx.codebook.theme_ids])
+        labels = {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
+        tables = datasets.tables(ctx)
+        datasets.write_tables(tables, staging / "data")
+        since = self.changes_since(tables, labels, ctx)
+        brief = assemble.assemble(executed, order, ctx.corpus, list(labels.values()), after={order[0]: since} if since else None)
         checked = assemble.verify_quotes(brief, ctx.corpus)
         page = export.to_html(brief)
         problems = export.check_links(page)
@@ -220,6 +225,15 @@ class Builder:
                 self.result.pdf = False
                 self.result.warnings.append(f"PDF not written: {exc}")
                 self.log(f"  warning: PDF not written: {exc}. The HTML brief is published; the previous PDF is removed.")
+
+    def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
+        """The "what changed" section, when a previous brief with its data is published in the output directory."""
+        out = self.settings.out
+        manifest = previous_manifest(out)
+        if not manifest or not (out / "data" / "documents.csv").is_file():
+            return None
+        found = changes.compare(out, manifest.get("built_at", "before"), tables, list(labels))
+        return changes.render(found, Citer(ctx.corpus), labels)
 
     def write_manifest(self, staging: Path, ctx) -> None:
         s = self.settings
