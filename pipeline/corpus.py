@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import clean
+from . import clean, formats
 from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
 from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
@@ -144,8 +144,9 @@ def split_sentences(text: str) -> list[str]:
     out, start = [], 0
     for m in _BOUNDARY.finditer(text):
         before = text[start:m.start() + 1]
-        word = re.search(r"(\S+)$", before.rstrip(".!?…"))
-        token = (word.group(1) if word else "").lower().strip("('\"“‘")
+        stem = before.rstrip(".!?…")
+        word = stem.rsplit(None, 1)[-1] if stem and not stem[-1].isspace() else ""  # the word before the stop
+        token = word.lower().strip("('\"“‘")
         if text[m.start()] == "." and (token in _ABBREV or re.fullmatch(r"[a-zа-я]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)):
             continue
         out.append(text[start:m.end()].strip())
@@ -156,18 +157,26 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def read_text(file: str, data: bytes) -> tuple[str, str]:
+    """A document's normalised text and how it was read (its encoding, or the format it was extracted from).
+    Quotes are checked against this text, so it is the one place that turns file bytes into text."""
+    if file.endswith(tuple(formats.READ_AS)):
+        return normalise(formats.extract_text(file, data)), formats.READ_AS[Path(file).suffix]
+    raw, encoding = decode(data)
+    return normalise(raw), encoding
+
+
 def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarning]]:
     """Decode, clean and segment one document. Raises CorpusError when it cannot be used at all."""
     path = meta.file
     try:
-        raw, encoding = decode(data)
+        text, encoding = read_text(meta.file, data)
     except UndecodableText as exc:
         raise CorpusError(path, f"{exc}") from None
-    text = normalise(raw)
     if looks_binary(text):
         raise CorpusError(path, "is mostly unprintable characters: it is a binary file, not text")
     warnings = []
-    if encoding not in ("utf-8", "utf-8-sig"):
+    if encoding not in ("utf-8", "utf-8-sig", *formats.READ_AS.values()):
         warnings.append(CorpusWarning(path, f"decoded as {encoding}; save it as UTF-8 to be sure"))
     blocks = split_blocks(text)
     verdicts = clean.classify(blocks, meta.title)
@@ -209,7 +218,7 @@ def _code_digest() -> str:
     if _CODE_DIGEST is None:
         here = Path(__file__).parent
         h = hashlib.sha256()
-        for name in ("corpus.py", "clean.py", "text.py", "metadata.py"):
+        for name in ("corpus.py", "clean.py", "text.py", "metadata.py", "formats.py"):
             h.update((here / name).read_bytes())
         _CODE_DIGEST = h.hexdigest()
     return _CODE_DIGEST

@@ -14,11 +14,11 @@ from pathlib import Path
 import yaml
 
 from .errors import CorpusError
+from .formats import SUFFIXES as DOCUMENT_SUFFIXES
 
 METADATA_FILE = "metadata.yaml"
 REQUIRED = ("file", "title")
 OPTIONAL = ("publisher", "date", "url", "language", "kind", "notes", "author")
-DOCUMENT_SUFFIXES = (".txt", ".md")
 # A document id becomes part of anchors, file names and CSV rows: keep it a plain slug.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -161,7 +161,7 @@ def load_metadata(corpus_dir: Path, *, today: dt.date | None = None) -> tuple[li
             err(f"'{file}' is not a plain file name inside the corpus directory", field="file")
             continue
         if not file.endswith(DOCUMENT_SUFFIXES):
-            err(f"'{file}' must end in {' or '.join(DOCUMENT_SUFFIXES)} (use 'brief add' for other formats)", field="file")
+            err(f"'{file}' must end in one of {', '.join(DOCUMENT_SUFFIXES)}: save it in one of these formats", field="file")
             continue
         if file in seen:
             err(f"'{file}' is listed twice (entries {seen[file]} and {index + 1}): keep one", field="file")

@@ -13,12 +13,12 @@ _BOMS = (
 )
 # Single-byte encodings analysts meet in this field, tried only when UTF-8 fails.
 _FALLBACKS = ("cp1251", "koi8_r", "cp1252", "latin_1", "iso8859_5", "mac_cyrillic")
-_TYPOGRAPHIC = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u00a0": " ", "\u202f": " ",
-})
-_WS = re.compile(r"\s+")
+_TYPOGRAPHIC = (
+    ("\u2018", "'"), ("\u2019", "'"), ("\u201a", "'"), ("\u201b", "'"), ("\u2032", "'"),
+    ("\u201c", '"'), ("\u201d", '"'), ("\u201e", '"'), ("\u00ab", '"'), ("\u00bb", '"'),
+    ("\u2013", "-"), ("\u2014", "-"), ("\u2012", "-"), ("\u2212", "-"), ("\u00a0", " "), ("\u202f", " "),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode category Cc, less newline and tab
 
 
 class UndecodableText(ValueError):
@@ -50,17 +50,21 @@ def decode(data: bytes) -> tuple[str, str]:
 def normalise(text: str) -> str:
     """Unicode NFC, one kind of newline, no control characters other than newline and tab."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return _CONTROL.sub("", text)
 
 
 def squash(text: str) -> str:
-    """Collapse whitespace runs to one space."""
-    return _WS.sub(" ", text).strip()
+    """Collapse whitespace runs to one space (str.split: several times faster than a regex on long text)."""
+    return " ".join(text.split())
 
 
 def match_key(text: str) -> str:
     """Text as compared for alignment and duplicates: whitespace collapsed, quotes and dashes plain."""
-    return squash(text.translate(_TYPOGRAPHIC))
+    # A chain of str.replace runs at memory speed; str.translate with a mapping is per character in Python.
+    for typographic, plain in _TYPOGRAPHIC:
+        if typographic in text:
+            text = text.replace(typographic, plain)
+    return squash(text)
 
 
 def looks_binary(text: str) -> bool:

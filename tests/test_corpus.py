@@ -205,7 +205,7 @@ def test_exact_duplicate_documents_are_counted_once(tmp_path):
 
 
 def test_near_duplicates_are_reported(tmp_path):
-    long = ["Paragraph number %d discusses the relationship between Kazakhstan, Russia and China in some depth." % i for i in range(6)]
+    long = [f"Paragraph number {i} discusses the relationship between Kazakhstan, Russia and China in some depth." for i in range(6)]
     make_corpus(tmp_path, {"a.txt": "\n".join(long) + "\nSite A footer text that is long enough to matter here.\n",
                            "b.txt": "\n".join(long) + "\nA different closing paragraph from the second website.\n"})
     corpus = load_corpus(tmp_path)
