@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import assemble, changes, datasets, export
+from . import assemble, changes, datasets, export, notebooks
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import die_with_parent, run_notebook
@@ -95,6 +95,7 @@ class Builder:
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
         ctx = load_context(s.corpus, s.codebook, s.cache)  # validates corpus and codebook before any kernel starts
+        notebooks.check(s, ctx.codebook.theme_ids)
         self.result.warnings += [str(w) for w in ctx.corpus.warnings]
         for w in ctx.corpus.warnings:
             self.log(f"  warning: {w}")
