@@ -6,6 +6,7 @@ A local HTTP server stands in for "the network": its URL is in every payload and
 """
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import subprocess
@@ -114,6 +115,10 @@ def parse(text: str) -> Page:
     return page
 
 
+UNDATED_TEXT = ("Last year the CSTO deployed troops to Almaty at Tokayev's request, and Kazakhstan's officials later said "
+                "the mission had lasted two weeks. Next month Astana hosts the Eurasian Economic Union summit.")
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, server):
     url, requests = server
@@ -129,6 +134,10 @@ def hostile(tmp_path_factory, server):
         "publisher": f"Pub {p['iframe']} {p['js']} {p['entity']} {p['md_img']}",
         "date": "2024-01", "url": None, "language": "en", "kind": "test", "notes": "hostile payloads",
     })
+    # Not hostile, but awkward: no date at all, and a year alone, with dates relative to an unknown publication day.
+    for name, date in (("006_undated.txt", None), ("007_year_only.txt", 2021)):
+        (corpus / name).write_text(f"{name}\n\n{UNDATED_TEXT}\n", encoding="utf-8")
+        meta["documents"].append({"file": name, "title": f"Awkward dates {name}", "publisher": f"Desk {name[:3]}", "date": date})
     (corpus / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
     settings = Settings(corpus=corpus, out=root / "reports", codebook=DEFAULT_CODEBOOK, cache=root / "cache", jobs=2)
     result = build(settings, log=lambda line: None)
@@ -229,3 +238,14 @@ def test_chromium_harness_detects_script_and_requests(server, tmp_path):
     dom = chromium_dump(page, tmp_path)
     assert "<title>pwned</title>" in dom
     assert "/control.png" in requests[before:]
+
+
+def test_undated_and_year_only_documents_are_built_and_labelled(hostile):
+    settings, result, html, _, _ = hostile
+    corpus_table = html[html.index('id="The-corpus"'):]
+    assert "Awkward dates 006_undated.txt" in corpus_table and "Awkward dates 007_year_only.txt" in corpus_table
+    assert "undated" in corpus_table
+    # "Last year" cannot be placed without a publication date; against a year alone it is the year before, flagged.
+    with open(settings.out / "data" / "events.csv", encoding="utf-8-sig", newline="") as fh:
+        last_year = [r for r in csv.DictReader(fh) if r["as_written"] == "Last year"]
+    assert [(r["doc_id"], r["start"], r["relative_to_publication"]) for r in last_year] == [("007_year_only", "2020", "True")]
