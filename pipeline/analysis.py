@@ -103,7 +103,12 @@ class Context:
         return period_of(self.corpus.document(self.corpus.paragraph(pid).doc_id).meta.date)
 
     def passages_for(self, theme: str) -> list[Paragraph]:
-        return [p for p in self.corpus.paragraphs() if (s := self.coded[p.id].get(theme)) and s.assigned]
+        """Body paragraphs coded to the theme: what the brief counts, quotes and cites as its passages.
+
+        A heading coded to a theme names the topic but is no evidence; counting it in one place and not in
+        another made the brief's numbers disagree.
+        """
+        return [p for p in self.corpus.paragraphs() if p.kind == "body" and (s := self.coded[p.id].get(theme)) and s.assigned]
 
 
 def build_context(corpus: Corpus, codebook: Codebook, gazetteer: list) -> Context:
@@ -137,10 +142,11 @@ def theme_findings(ctx: Context, theme: str, *, top: int = 5) -> ThemeFindings:
     coverage = []
     for doc in sorted(ctx.corpus.documents, key=_doc_sort_key):
         coverage.append({"doc_id": doc.id, "label": ctx.doc_label(doc), "date": doc.meta.date.iso() if doc.meta.date else None,
-                         "period": period_of(doc.meta.date), "passages": per_doc[doc.id], "paragraphs": len(doc.paragraphs)})
+                         "period": period_of(doc.meta.date), "passages": per_doc[doc.id],
+                         "paragraphs": sum(1 for p in doc.paragraphs if p.kind == "body")})
     ranked = sorted(passages, key=lambda p: (-ctx.coded[p.id][theme].score, p.doc_id, p.n))
     strongest = [Passage(p.id, p.doc_id, round(ctx.coded[p.id][theme].score, 3), list(ctx.coded[p.id][theme].cues), p.text)
-                 for p in ranked if p.kind == "body"]
+                 for p in ranked]
     figures = [{"paragraph_id": f.paragraph_id, "text": f.text, "value": f.value, "unit": f.unit, "entity": f.entity,
                 "sentence": f.sentence} for p in passages for f in ctx.figures[p.id]]
     events = [{"paragraph_id": e.paragraph_id, "start": e.start.iso(), "end": e.end.iso() if e.end else None,
@@ -185,6 +191,11 @@ def framing_table(ctx: Context, passages: list[Paragraph]) -> dict[str, dict[str
     return table
 
 
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 passage', '2 passages'; ``plural`` for phrases whose verb agrees too ('passage pairs'/'passages pair')."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
 def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Statement]:
     """The computed lead sentences of a theme section."""
     out: list[Statement] = []
@@ -194,7 +205,7 @@ def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Stat
     densest = max(covered, key=lambda c: (c["passages"] / max(1, c["paragraphs"]), c["passages"]))
     top_in_densest = [p.id for p in f.passages if p.doc_id == densest["doc_id"]][:2]
     out.append(Statement(
-        f"{f.label} is addressed in {len(covered)} of {f.documents_total} documents ({len(ids)} passages); "
+        f"{f.label} is addressed in {len(covered)} of {f.documents_total} documents ({_n(len(ids), 'passage')}); "
         f"it is most concentrated in {densest['label']}, where {densest['passages']} of {densest['paragraphs']} "
         f"paragraphs are coded to it.", top_in_densest))
     by_period = f.framing["period"]
@@ -206,12 +217,13 @@ def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Stat
             continue
         rt, ct = len(cell["russia/tension"]), len(cell["china/tension"])
         rc, cc = len(cell["russia/cooperation"]), len(cell["china/cooperation"])
-        when = "In sources from before February 2022" if period == PERIODS[0] else "In sources from February 2022 on"
-        parts.append(f"{when}, {rt} passages pair Russia with tension cues and {rc} with cooperation cues; "
-                     f"for China the counts are {ct} and {cc}")
+        when = "in sources from before February 2022" if period == PERIODS[0] else "in sources from February 2022 on"
+        parts.append(f"{when}, {_n(rt, 'passage pairs', 'passages pair')} Russia with tension cues and {rc} with cooperation "
+                     f"cues; for China the counts are {ct} and {cc}")
         cites += (cell["russia/tension"][:1] + cell["china/tension"][:1] + cell["china/cooperation"][:1])
     if parts:
-        out.append(Statement("; ".join(parts) + ".", list(dict.fromkeys(cites))))
+        text = "; ".join(parts) + "."
+        out.append(Statement(text[0].upper() + text[1:], list(dict.fromkeys(cites))))
     if f.figures:
         strongest_ids = [p.id for p in f.passages]
         fig = min(f.figures, key=lambda x: strongest_ids.index(x["paragraph_id"]) if x["paragraph_id"] in strongest_ids else 10**6)

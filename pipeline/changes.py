@@ -34,6 +34,11 @@ def _new(rows: list[dict], before: list[dict], key) -> list[dict]:
     return [r for r in rows if key(r) not in seen]
 
 
+def _passage_of(row: dict, theme: str) -> bool:
+    """A body paragraph coded to the theme: what the brief counts as the theme's passages."""
+    return row["kind"] == "body" and theme in row["themes"].split(";")
+
+
 def compare(previous: Path, since: str, now: dict[str, list[dict]], themes: list[str]) -> Changes:
     """Compare the tables of this build (``datasets.tables``) with those published in ``previous/data``."""
     data = previous / "data"
@@ -44,8 +49,8 @@ def compare(previous: Path, since: str, now: dict[str, list[dict]], themes: list
     changes.figures = _new(now["figures"], before["figures"], lambda r: (r["as_written"], r["sentence"]))
     changes.events = _new(now["events"], before["events"], lambda r: (r["as_written"], r["sentence"]))
     for theme in themes:
-        old = {r["text"] for r in before["paragraphs"] if theme in r["themes"].split(";")}
-        new = [r for r in now["paragraphs"] if theme in r["themes"].split(";")]
+        old = {r["text"] for r in before["paragraphs"] if _passage_of(r, theme)}
+        new = [r for r in now["paragraphs"] if _passage_of(r, theme)]
         if len(new) != len(old) or any(r["text"] not in old for r in new):
             changes.themes.append((theme, len(old), len(new), [r["passage_id"] for r in new if r["text"] not in old]))
     return changes

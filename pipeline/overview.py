@@ -45,8 +45,8 @@ def theme_matrix(ctx: Context, figures_dir: str | Path | None) -> str:
     docs = sorted(ctx.corpus.documents, key=lambda d: (d.meta.date.iso() if d.meta.date else "9999", d.id))
     values = []
     for doc in docs:
-        n = max(1, len(doc.paragraphs))
-        values.append([sum(1 for p in doc.paragraphs if (s := ctx.coded[p.id].get(t)) and s.assigned) / n for t in themes])
+        body = [p for p in doc.paragraphs if p.kind == "body"]
+        values.append([sum(1 for p in body if (s := ctx.coded[p.id].get(t)) and s.assigned) / max(1, len(body)) for t in themes])
     fig = charts.heatmap([ctx.doc_label(d) for d in docs], [ctx.codebook.label(t) for t in themes], values,
                          title="Share of each document's paragraphs coded to each theme")
     return charts.publish(fig, "overview-themes", "Theme coverage at a glance: documents in date order.", figures_dir)
@@ -55,6 +55,9 @@ def theme_matrix(ctx: Context, figures_dir: str | Path | None) -> str:
 def quality(ctx: Context) -> str:
     """What the loader noticed: decoding fallbacks, duplicates, near-duplicates, undated documents."""
     notes = [esc(str(w)) for w in ctx.corpus.warnings]
+    read_as = Counter(d.encoding for d in ctx.corpus.documents)
+    if set(read_as) != {"utf-8"}:
+        notes.append("documents read as: " + esc(", ".join(f"{how} ({n})" for how, n in sorted(read_as.items()))))
     undated = [d.meta.file for d in ctx.corpus.documents if not d.meta.date]
     if undated:
         notes.append(f"{len(undated)} undated document(s), left out of time comparisons: {esc(', '.join(undated))}")

@@ -50,7 +50,7 @@ def evidence(f: ThemeFindings, ctx: Context, citer: Citer, n: int = 5) -> str:
 
 def figures_table(f: ThemeFindings, citer: Citer, limit: int = 15) -> str:
     rows = [(x["text"], x.get("entity") or x.get("unit") or "", x["sentence"], citer.mark(x["paragraph_id"])) for x in f.figures[:limit]]
-    note = f" (first {limit} of {len(f.figures)}; all in findings/{f.theme}.json)" if len(f.figures) > limit else ""
+    note = f" (first {limit} of {len(f.figures)}; all in data/figures.csv)" if len(f.figures) > limit else ""
     return render.table(["figure", "what it measures", "stated in", "source"], rows, raw_columns=(3,),
                         caption=f"Figures stated in {f.label} passages{note}")
 
@@ -65,7 +65,7 @@ def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Pa
     chart = charts.publish(charts.timeline(points, title=f"{f.label}: dated events stated in the sources"), f"{f.theme}-timeline",
                            "Each dot is a date the sources state in a passage coded to this theme; colour = source.", figures_dir)
     rows = [(_date_label(e), e["sentence"], citer.mark(e["paragraph_id"])) for e in f.events[:limit]]
-    note = f" (first {limit} of {len(f.events)}; all in findings/{f.theme}.json)" if len(f.events) > limit else ""
+    note = f" (first {limit} of {len(f.events)}; all in data/events.csv)" if len(f.events) > limit else ""
     return chart + render.table(["date", "event, as the source states it", "source"], rows, raw_columns=(2,), caption=f"Timeline{note}")
 
 

@@ -1,6 +1,7 @@
 """Theme findings and the synthesis: computed from the corpus, every item cited, data-driven."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,15 @@ def test_comparing_an_actor_the_gazetteer_does_not_know_names_it(seeds):
     assert "<td>Eurasian Economic Union</td>" in table and "<td>Belt and Road Initiative</td>" in table
     with pytest.raises(ConfigError, match="unknown actor id.*'?eeu"):
         sections.compare(f, seeds, Citer(seeds.corpus), ["eaeu", "eeu"], "side by side")
+
+
+@pytest.mark.parametrize("theme", ["russian_soft_power", "xinjiang", "eaeu_vs_bri", "csto_perception"])
+def test_a_themes_passage_count_is_the_same_wherever_the_brief_states_it(seeds, theme):
+    f = theme_findings(seeds, theme)
+    n = len(f.passages)  # the stat strip
+    assert sum(c["passages"] for c in f.coverage) == n  # the coverage chart
+    assert f"({n} passages)" in f.statements[0].text  # the lead sentence
+    everything = [theme_findings(seeds, t) for t in seeds.codebook.theme_ids]
+    lead = synthesis.key_findings(everything, overview.paragraphs_by_period(seeds))[0].text  # most and least discussed
+    stated = re.findall(rf"{re.escape(f.label)} (?:is the most discussed theme|the least) \((\d+) passages", lead)
+    assert all(int(m) == n for m in stated)

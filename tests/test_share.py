@@ -75,7 +75,7 @@ def write(directory: Path, tables: dict[str, list[dict]]) -> None:
 
 
 DOC = {"sha256": "a", "title": "Old", "publisher": "P", "date": "2020"}
-PARA = {"passage_id": "d-p1", "themes": "xinjiang", "text": "Camps in Xinjiang."}
+PARA = {"passage_id": "d-p1", "kind": "body", "themes": "xinjiang", "text": "Camps in Xinjiang."}
 
 
 def test_added_and_removed_documents_are_found_by_content(tmp_path):
@@ -93,7 +93,8 @@ def test_a_renamed_but_identical_corpus_is_no_change(tmp_path):
 
 def test_theme_coverage_that_moved_lists_the_new_passages(tmp_path):
     write(tmp_path, table(paragraphs=[PARA]))
-    now = table(paragraphs=[PARA, {"passage_id": "d-p2", "themes": "xinjiang;csto_perception", "text": "More on Xinjiang."}])
+    now = table(paragraphs=[PARA, {"passage_id": "d-p2", "kind": "body", "themes": "xinjiang;csto_perception", "text": "More on Xinjiang."},
+                            {"passage_id": "d-p3", "kind": "heading", "themes": "xinjiang", "text": "Xinjiang"}])
     found = compare(tmp_path, "x", now, ["xinjiang", "csto_perception"])
     assert found.themes == [("xinjiang", 1, 2, ["d-p2"]), ("csto_perception", 0, 1, ["d-p2"])]
 
