@@ -209,7 +209,7 @@ def test_pdf_engine_unavailable_publishes_html_and_removes_old_pdf(copy, no_weas
     assert (copy.out / "brief.pdf").is_file()
     old_manifest = (copy.out / "manifest.json").read_bytes()
     lines: list[str] = []
-    result = build(copy, log=lines.append)
+    result = build(replace(copy, force=True), log=lines.append)  # forced: the inputs are the published brief's
     assert result.pdf is False
     assert (copy.out / "brief.html").read_bytes().startswith(b"<!DOCTYPE html>")
     assert json.loads((copy.out / "manifest.json").read_text(encoding="utf-8"))["pdf"] is False
@@ -221,7 +221,7 @@ def test_pdf_engine_unavailable_publishes_html_and_removes_old_pdf(copy, no_weas
 
 
 def test_cli_exits_3_when_pdf_engine_unavailable(copy, no_weasyprint):
-    done = subprocess.run([str(BRIEF), "build", "--out", str(copy.out), "--cache", str(copy.cache), "--jobs", "2"],
+    done = subprocess.run([str(BRIEF), "build", "--out", str(copy.out), "--cache", str(copy.cache), "--jobs", "2", "--force"],
                           capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
     assert done.returncode == 3, done.stderr
     assert "pip install weasyprint" in done.stdout
@@ -239,7 +239,7 @@ def test_disk_full_while_writing_the_brief_keeps_previous(base, monkeypatch):
 
     monkeypatch.setattr(pathlib.Path, "write_text", full_disk)
     with pytest.raises(OSError) as info:
-        build(base[0], log=lambda line: None)
+        build(replace(base[0], force=True), log=lambda line: None)
     assert info.value.errno == errno.ENOSPC
     assert not (base[0].out / ".staging").exists()
     assert_previous_kept(base)
