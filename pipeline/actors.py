@@ -292,7 +292,7 @@ def _people_positions(sentences: list[tuple[int, str]]) -> tuple[list[int], list
     for offset, text in sentences:
         titled = {(st, name) for st, _, name, _ in _titled_people(text)}
         found.extend((offset + st + len(name), name) for st, name in titled)
-        for st, end, tokens in _capital_runs(text):
+        for _st, end, tokens in _capital_runs(text):
             name = " ".join(tokens).rstrip(".,")
             if 2 <= len(tokens) <= 3 and not any(t in _NOT_NAME for t in tokens) and name not in places \
                     and not any(name.endswith(n) for _, n in titled):

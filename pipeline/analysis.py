@@ -245,6 +245,7 @@ def load_findings(findings_dir: str | Path, themes: list[str]) -> list[ThemeFind
     for theme in themes:
         path = Path(findings_dir) / f"{theme}.json"
         if not path.is_file():
-            raise ConfigError(f"no findings for theme '{theme}' in {findings_dir}: run 'brief build' (or the theme notebook) first")
+            raise ConfigError(f"no findings for theme '{theme}' in {findings_dir}: run 'brief build' first, or point "
+                              "findings_dir at the findings/ folder of the out_dir your theme notebooks wrote to")
         out.append(ThemeFindings.from_json(json.loads(path.read_text(encoding="utf-8"))))
     return out

@@ -80,6 +80,7 @@ class Builder:
         self.settings, self.log = settings, log
         self.inputs = inputs or Inputs.read(settings)
         self.result = BuildResult(settings.out, pdf=settings.pdf)
+        self.printer: export.PdfPrinter | None = None  # started early, during the last notebook stage
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -112,6 +113,8 @@ class Builder:
                 self.write_manifest(staging, ctx)
                 self.publish(staging)
             finally:
+                if self.printer:
+                    self.printer.close()
                 shutil.rmtree(staging_root, ignore_errors=True)
         self.log(f"Done in {self.result.timings['total']:.1f} s: {s.out / 'brief.html'}"
                  + (f" and {s.out / 'brief.pdf'}" if self.result.pdf else " (no PDF)"))
@@ -129,6 +132,8 @@ class Builder:
                                    initargs=(os.getpid(),))
         try:
             for stage in stages:
+                if stage == stages[-1] and s.pdf:  # one notebook left: a core is free for the PDF child to start
+                    self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
                 upstream = findings_digest(executed_dirs) if stage > 0 else None
                 pending = {}
                 for part in (p for p in PARTS if p.stage == stage):
@@ -220,7 +225,8 @@ class Builder:
         if self.settings.pdf:
             t = time.perf_counter()
             try:
-                export.write_pdf(staging / "brief.html", staging / "brief.pdf")
+                self.printer = self.printer or export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
+                self.printer.print()
                 self.step("PDF", t)
             except ExportError as exc:
                 self.result.pdf = False
@@ -239,7 +245,7 @@ class Builder:
     def write_manifest(self, staging: Path, ctx) -> None:
         s = self.settings
         manifest = {
-            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "inputs": self.inputs.to_json(),
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "inputs": self.inputs.to_json(),
             "settings": {"corpus": str(s.corpus), "codebook": str(s.codebook), "jobs": s.jobs, "force": s.force},
             "commit": _git_commit(), "timings_s": self.result.timings,
             "cached": self.result.cached, "warnings": self.result.warnings, "pdf": self.result.pdf,

@@ -106,15 +106,44 @@ def check_links(page: str) -> list[str]:
     return problems
 
 
+class PdfPrinter:
+    """The PDF child process (see the module docstring), started before the HTML exists.
+
+    Its interpreter start and WeasyPrint import (about a second) then overlap the last notebook; it
+    waits on stdin for the word to print, and exits without printing if the pipe closes first (the build
+    failed or was killed).
+    """
+
+    def __init__(self, html_path: Path, pdf_path: Path):
+        self.pdf_path = pdf_path
+        cmd = [sys.executable, "-m", "pipeline.pdf", str(html_path), str(pdf_path), "--wait"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     cwd=str(Path(__file__).parent.parent))
+
+    def print(self, timeout: int = PDF_TIMEOUT) -> None:
+        try:
+            _, err = self.proc.communicate("print\n", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise ExportError(f"PDF rendering took longer than {timeout} s and was stopped") from None
+        except BrokenPipeError:  # the child exited before reading: it says why on stderr
+            _, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+            raise ExportError(lines[-1] if lines else f"PDF rendering failed (exit {self.proc.returncode})")
+        if not self.pdf_path.is_file() or self.pdf_path.stat().st_size == 0:
+            raise ExportError("PDF rendering produced no file")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
 def write_pdf(html_path: Path, pdf_path: Path, timeout: int = PDF_TIMEOUT) -> None:
-    """Render the HTML file to PDF in a child process (see module docstring)."""
-    cmd = [sys.executable, "-m", "pipeline.pdf", str(html_path), str(pdf_path)]
+    """Render the HTML file to PDF in a child process."""
+    printer = PdfPrinter(html_path, pdf_path)
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(Path(__file__).parent.parent))
-    except subprocess.TimeoutExpired:
-        raise ExportError(f"PDF rendering took longer than {timeout} s and was stopped") from None
-    if done.returncode != 0:
-        lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
-        raise ExportError(lines[-1] if lines else f"PDF rendering failed (exit {done.returncode})")
-    if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
-        raise ExportError("PDF rendering produced no file")
+        printer.print(timeout)
+    finally:
+        printer.close()

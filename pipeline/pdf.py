@@ -1,4 +1,6 @@
-"""Child-process entry point: ``python -m pipeline.pdf IN.html OUT.pdf``.
+"""Child-process entry point: ``python -m pipeline.pdf IN.html OUT.pdf [--wait]``.
+
+With ``--wait`` it imports WeasyPrint, then waits for a line "print" on stdin before reading IN.html.
 
 Only ``data:`` URIs are fetched; any other URL (file://, http://, relative paths) is refused, and the
 refusal is reported on stderr. Exit 3 when WeasyPrint or its system libraries are missing.
@@ -9,7 +11,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    source, target = argv
+    source, target, *options = argv
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:
@@ -18,10 +20,15 @@ def main(argv: list[str]) -> int:
         return 3
     import logging
 
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
+
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    fonts = FontConfiguration()  # fontconfig set-up, done while waiting
+    if "--wait" in options and sys.stdin.readline().strip() != "print":
+        return 0  # started early by the build, which ended without asking for the PDF
     with open(source, encoding="utf-8") as fh:
         page = fh.read()
-    from weasyprint.urls import URLFetcher
 
     class DataOnly(URLFetcher):
         def fetch(self, url, headers=None):
@@ -31,7 +38,7 @@ def main(argv: list[str]) -> int:
 
     fetcher = DataOnly(allowed_protocols=("data",), allow_redirects=False, timeout=1)
     document = HTML(string=page, base_url="about:blank", url_fetcher=fetcher, media_type="print")
-    document.write_pdf(target)
+    document.write_pdf(target, font_config=fonts)
     return 0
 
 

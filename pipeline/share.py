@@ -32,7 +32,7 @@ def share(reports: Path, dest: Path) -> tuple[Path, list[str]]:
     manifest = previous_manifest(reports)
     if manifest is None or not (reports / "brief.html").is_file():
         raise BriefError(f"no brief in {reports}: run 'brief build' first")
-    built = dt.datetime.fromisoformat(manifest["built_at"]) if manifest.get("built_at") else dt.datetime.now(dt.timezone.utc)
+    built = dt.datetime.fromisoformat(manifest["built_at"]) if manifest.get("built_at") else dt.datetime.now(dt.UTC)
     dest.mkdir(parents=True, exist_ok=True)
     target = _free_name(dest, f"brief-{built:%Y-%m-%d}")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

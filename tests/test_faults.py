@@ -87,7 +87,8 @@ def assert_previous_kept(base) -> None:
     ("20_xinjiang", "raise RuntimeError('deliberate failure for the test')", {}, "RuntimeError: deliberate failure for the test"),
     ("30_eaeu_vs_bri", "import os; os._exit(1)", {}, "the kernel died"),
     ("20_xinjiang", "import time; time.sleep(60)", {"cell_timeout": 3}, "longer than 3 s"),
-], ids=["raises", "kernel-dies", "timeout"])
+    ("90_synthesis", "raise RuntimeError('the last stage fails')", {}, "RuntimeError: the last stage fails"),
+], ids=["raises", "kernel-dies", "timeout", "last-stage"])
 def test_failing_notebook_stops_the_build_naming_it_and_keeps_the_previous_brief(base, tmp_path, notebook, code, changes, expect):
     broken = with_notebooks(base[0], tmp_path, notebook, code, **changes)
     with pytest.raises(NotebookFailed) as info:
@@ -100,6 +101,20 @@ def test_failing_notebook_stops_the_build_naming_it_and_keeps_the_previous_brief
     cells = [c for c in nbformat.read(saved, as_version=4).cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     assert f"in cell {info.value.cell}:" in message and cells[info.value.cell].source == code
     assert_previous_kept(base)
+    assert not children_printing(base[0].out)  # the PDF child started during the last stage was stopped
+
+
+def children_printing(out: Path) -> list[str]:
+    """Command lines of live PDF children working for this output directory."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"pipeline.pdf" in args and any(str(out).encode() in a for a in args):
+            found.append(b" ".join(args).decode(errors="replace"))
+    return found
 
 
 # -- concurrency -----------------------------------------------------------------------------------
