@@ -66,32 +66,52 @@ def coverage(doc_labels: Sequence[str], passages: Sequence[int], totals: Sequenc
 
 
 def timeline(points: Sequence[tuple[float, str, str]], *, title: str) -> Figure:
-    """Dated events: (position in years, short label, colour key). Labels alternate above and below."""
+    """Dated events: (position in years, short label, colour key).
+
+    Labels go into lanes above and below the axis, each in the nearest lane where it overlaps no other;
+    a label with no free lane is left off (its dot stays, and the table under the chart lists every event).
+    """
     fig, ax = new_figure(7.0, 2.6 if len(points) < 12 else 3.4)
+    points = sorted(points)
     xs = [p[0] for p in points]
     keys = sorted({p[2] for p in points})
     colour = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)}
     ax.axhline(0, color=MUTED, linewidth=0.8)
-    for i, (x, label, key) in enumerate(sorted(points)):
-        level = (1 + (i % 3)) * (1 if i % 2 == 0 else -1)
-        ax.vlines(x, 0, level * 0.8, color=GRID, linewidth=0.8)
+    span = (max(xs) - min(xs)) if xs else 0
+    pad = max(1.0, span * 0.06)
+    if xs:
+        ax.set_xlim(min(xs) - pad, max(xs) + pad)
+    years_per_char = (span + 2 * pad) / (0.9 * 7.0) * (7 * 0.6 / 72)  # axis ≈ 90 % of 7 in; a 7 pt glyph ≈ 0.6 em
+    first = [i == 0 or points[i][:2] != points[i - 1][:2] for i in range(len(points))]  # one label per repeated date
+    lanes = _lanes([(x, (len(label) + 2) * years_per_char if new else None) for (x, label, _), new in zip(points, first)])
+    for (x, label, key), lane in zip(points, lanes):
         ax.plot([x], [0], "o", color=colour[key], markersize=5)
-        ax.text(x, level * 0.8, label if len(label) <= 34 else label[:32] + "…", fontsize=7, ha="center",
-                va="bottom" if level > 0 else "top", color=INK)
+        if lane is not None:
+            ax.vlines(x, 0, lane * 0.8, color=GRID, linewidth=0.8)
+            ax.text(x, lane * 0.8, label, fontsize=7, ha="center", va="bottom" if lane > 0 else "top", color=INK)
     ax.set_ylim(-3.4, 3.4)
     ax.set_yticks([])
     ax.grid(axis="y", visible=False)
     ax.spines["left"].set_visible(False)
-    if xs:
-        span = max(xs) - min(xs)
-        pad = max(1.0, span * 0.06)
-        ax.set_xlim(min(xs) - pad, max(xs) + pad)
     for k in keys:
         ax.plot([], [], "o", color=colour[k], label=k)
     if len(keys) > 1:
         ax.legend(loc="upper left", frameon=False, fontsize=7, ncols=min(3, len(keys)), bbox_to_anchor=(0, -0.12))
     ax.set_title(title, loc="left", color=INK)
     return fig
+
+
+def _lanes(labels: Sequence[tuple[float, float | None]], order: Sequence[int] = (1, -1, 2, -2, 3, -3)) -> list[int | None]:
+    """For labels (centre, width) in left-to-right order, the nearest lane where each overlaps no earlier one
+    (None: no free lane, or no label wanted, width None)."""
+    right_edge = {lane: float("-inf") for lane in order}
+    placed: list[int | None] = []
+    for centre, width in labels:
+        lane = None if width is None else next((lane for lane in order if centre - width / 2 > right_edge[lane]), None)
+        if lane is not None:
+            right_edge[lane] = centre + width / 2
+        placed.append(lane)
+    return placed
 
 
 def grouped(groups: Sequence[str], series: dict[str, Sequence[float]], *, title: str, ylabel: str,

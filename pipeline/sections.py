@@ -61,12 +61,17 @@ def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Pa
     points = []
     for e in f.events:
         doc = ctx.corpus.paragraph(e["paragraph_id"]).doc_id
-        points.append((e["position"], e["as_written"], str(citer.number[doc]) + " " + (ctx.corpus.document(doc).meta.publisher or doc)[:24]))
+        points.append((e["position"], _date_label(e).removesuffix(" (planned)"), f"[{citer.number[doc]}] {_short(ctx.corpus.document(doc).meta.publisher or doc)}"))
     chart = charts.publish(charts.timeline(points, title=f"{f.label}: dated events stated in the sources"), f"{f.theme}-timeline",
                            "Each dot is a date the sources state in a passage coded to this theme; colour = source.", figures_dir)
     rows = [(_date_label(e), e["sentence"], citer.mark(e["paragraph_id"])) for e in f.events[:limit]]
     note = f" (first {limit} of {len(f.events)}; all in data/events.csv)" if len(f.events) > limit else ""
     return chart + render.table(["date", "event, as the source states it", "source"], rows, raw_columns=(2,), caption=f"Timeline{note}")
+
+
+def _short(text: str, limit: int = 28) -> str:
+    """At most ``limit`` characters, cut at a word boundary."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(" ,;(") + "…"
 
 
 def _date_label(event: dict) -> str:

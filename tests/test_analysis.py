@@ -131,3 +131,12 @@ def test_a_themes_passage_count_is_the_same_wherever_the_brief_states_it(seeds, 
     lead = synthesis.key_findings(everything, overview.paragraphs_by_period(seeds))[0].text  # most and least discussed
     stated = re.findall(rf"{re.escape(f.label)} (?:is the most discussed theme|the least) \((\d+) passages", lead)
     assert all(int(m) == n for m in stated)
+
+
+def test_timeline_labels_take_the_nearest_free_lane_and_never_overlap():
+    from pipeline.charts import _lanes
+
+    # Three labels 1 unit wide at 0, 0.5 and 1: the second cannot share lane 1 with the first; the third can.
+    assert _lanes([(0.0, 1.0), (0.5, 1.0), (1.2, 1.0)]) == [1, -1, 1]
+    assert _lanes([(0.0, 1.0)] * 7) == [1, -1, 2, -2, 3, -3, None]  # no free lane left: no label
+    assert _lanes([(0.0, None)]) == [None]
