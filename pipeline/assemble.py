@@ -25,6 +25,7 @@ _QUOTE = re.compile(r'<blockquote data-pid="([^"]+)" class="evidence"><p>(.*?)</
 
 def _html_cell(fragment: str, tags: list[str]) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source="", metadata={"tags": tags})
+    cell["id"] = f"brief-{tags[-1]}"[:64]  # a fixed id, not nbformat's random one: same inputs, same brief
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
     return cell
 
