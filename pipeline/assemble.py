@@ -5,6 +5,7 @@ appendix (cells tagged ``appendix``: methods and quality) and the source passage
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -25,7 +26,8 @@ _QUOTE = re.compile(r'<blockquote data-pid="([^"]+)" class="evidence"><p>(.*?)</
 
 def _html_cell(fragment: str, tags: list[str]) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source="", metadata={"tags": tags})
-    cell["id"] = f"brief-{tags[-1]}"[:64]  # a fixed id, not nbformat's random one: same inputs, same brief
+    # A fixed id, not nbformat's random one: same inputs, same brief.
+    cell["id"] = f"brief-{tags[-1] if tags else hashlib.sha256(fragment.encode()).hexdigest()[:16]}"[:64]
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
     return cell
 

@@ -6,6 +6,7 @@ was coded. Every problem is a CodebookError naming the file, the theme or field,
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from . import prefilter
 from .errors import CodebookError
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "codebook" / "themes.yaml"
@@ -33,6 +35,10 @@ class Cue:
     label: str
     regex: re.Pattern[str]
     weight: float = 1.0
+    needles: frozenset[str] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needles", prefilter.needles(self.regex))  # see prefilter.py
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,15 @@ class Codebook:
 
     def theme(self, theme_id: str) -> Theme:
         return self.themes[theme_id]
+
+    @functools.cached_property
+    def needles(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Every cue's needles, and the characters for which their lowercase test must not be trusted
+        (prefilter.py); computed on first use, since only coding needs them."""
+        cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
+        cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
+        found = {n for c in cues for n in c.needles or ()}
+        return tuple(sorted(found)), prefilter.unusual_characters(found)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

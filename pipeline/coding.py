@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import prefilter
 from .codebook import Codebook, Cue, Theme
 from .corpus import Corpus, Paragraph
 from .text import match_key
@@ -47,16 +48,17 @@ def _sentences(paragraph: Paragraph) -> list[str]:
     return [match_key(t) for t in texts]
 
 
-def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = ()) -> list[Cue]:
+def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (), present: frozenset[str] | None = None) -> list[Cue]:
     """Cues with a match in the sentence not covered by an exclusion match, one per label.
 
     Cues sharing a label are spellings of one thing (CSTO, ОДКБ, Collective Security Treaty
-    Organization): "the Collective Security Treaty Organization (CSTO)" counts once.
+    Organization): "the Collective Security Treaty Organization (CSTO)" counts once. ``present`` holds
+    the codebook's needles found in the sentence (prefilter.present), or None to run every regex.
     """
-    blocked = [m.span() for ex in exclusions for m in ex.regex.finditer(sentence)]
+    blocked = [m.span() for ex in exclusions if _may_match(ex, present) for m in ex.regex.finditer(sentence)]
     found: list[Cue] = []
     for cue in cues:
-        if any(f.label == cue.label for f in found):
+        if any(f.label == cue.label for f in found) or not _may_match(cue, present):
             continue
         for m in cue.regex.finditer(sentence):
             if not any(a <= m.start() and m.end() <= b for a, b in blocked):
@@ -65,12 +67,20 @@ def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = ())
     return found
 
 
-def score_theme(paragraph: Paragraph, theme: Theme) -> ThemeScore | None:
-    """Score one theme on one paragraph; None when no cue of the theme fires."""
-    sentences = _sentences(paragraph)
+def _may_match(cue: Cue, present: frozenset[str] | None) -> bool:
+    return present is None or cue.needles is None or not cue.needles.isdisjoint(present)
+
+
+def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, frozenset[str] | None]] | None = None
+                ) -> ThemeScore | None:
+    """Score one theme on one paragraph; None when no cue of the theme fires.
+
+    ``sentences`` (text, needles present) come from ``_prefiltered`` when several themes score one paragraph.
+    """
+    sentences = sentences or [(s, None) for s in _sentences(paragraph)]
     score, labels, covered = 0.0, [], 0
-    for sentence in sentences:
-        found = _cues_in(sentence, theme.cues, theme.exclusions)
+    for sentence, present in sentences:
+        found = _cues_in(sentence, theme.cues, theme.exclusions, present)
         if found:
             covered += 1
         score += sum(c.weight for c in found)
@@ -86,11 +96,17 @@ def score_theme(paragraph: Paragraph, theme: Theme) -> ThemeScore | None:
     return ThemeScore(theme.id, round(score, 3), tuple(labels), assigned, round(coverage, 3))
 
 
+def _prefiltered(paragraph: Paragraph, codebook: Codebook) -> list[tuple[str, frozenset[str] | None]]:
+    needles, unusual = codebook.needles
+    return [(s, prefilter.present(s, needles, unusual)) for s in _sentences(paragraph)]
+
+
 def code_paragraph(paragraph: Paragraph, codebook: Codebook) -> dict[str, ThemeScore]:
     """Scores of every theme with at least one cue in the paragraph (assigned or not)."""
     out = {}
+    sentences = _prefiltered(paragraph, codebook)
     for theme in codebook.themes.values():
-        result = score_theme(paragraph, theme)
+        result = score_theme(paragraph, theme, sentences)
         if result is not None:
             out[theme.id] = result
     return out
@@ -112,10 +128,11 @@ def explain(score: ThemeScore) -> str:
 def frame_paragraph(paragraph: Paragraph, codebook: Codebook) -> Framing:
     """Which of Russia and China the paragraph names, and the cooperation/tension cues it uses."""
     text = match_key(paragraph.text)
+    present = prefilter.present(text, *codebook.needles)
     subjects, tones = codebook.framing.subjects, codebook.framing.tones
 
     def labels(cues: Iterable[Cue]) -> tuple[str, ...]:
-        return tuple(c.label for c in _cues_in(text, cues))
+        return tuple(c.label for c in _cues_in(text, cues, present=present))
 
     return Framing(bool(labels(subjects["russia"])), bool(labels(subjects["china"])),
                    labels(tones["cooperation"]), labels(tones["tension"]))
