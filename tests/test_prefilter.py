@@ -1,0 +1,47 @@
+"""The cue prefilter skips a regex only where it cannot match: coding is faster and never different."""
+from __future__ import annotations
+
+import re
+
+from pipeline.codebook import load_codebook
+from pipeline.coding import _may_match
+from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
+from pipeline.corpus import load_corpus
+from pipeline.prefilter import needles, present
+
+
+def test_needles_are_literal_runs_every_match_contains():
+    assert needles(re.compile(r"(?<!\w)soft[\s\-]+power(?:e?s)?", re.I)) == {"soft"}
+    assert needles(re.compile(r"\bEAEU\b|\bEurasian Economic (?:Union|Commission)\b|ЕАЭС", re.I)) == {"eaeu", "eurasian economic ", "еаэс"}
+    assert needles(re.compile(r"\b(?:re-?education|detention) camps?", re.I)) == {"education", "detention"}  # "re" is too short
+    assert needles(re.compile(r"\w+ovich", re.I)) == {"ovich"}  # the literal after a repeat is still required
+
+
+def test_a_pattern_with_an_alternative_lacking_literals_gets_no_needles():
+    assert needles(re.compile(r"\bCSTO\b|\w+", re.I)) is None
+    assert needles(re.compile(r"[A-Z]\w+", re.I)) is None
+
+
+def test_characters_regex_folds_differently_disable_the_prefilter():
+    codebook = load_codebook(DEFAULT_CODEBOOK / "themes.yaml")
+    all_needles, unusual = codebook.needles
+    long_s = "Kazakh\u017f in China were detained"  # re equates the long s with "s"; str.lower keeps it "ſ"
+    assert "\u017f" in unusual and present(long_s, all_needles, unusual) is None
+    assert "\u212a" not in unusual  # the Kelvin sign lowercases to "k": the lowercase test holds for it
+
+
+def test_no_cue_that_matches_a_sentence_is_ever_skipped():
+    codebook = load_codebook(DEFAULT_CODEBOOK / "themes.yaml")
+    all_needles, unusual = codebook.needles
+    cues = [c for t in codebook.themes.values() for c in (*t.cues, *t.exclusions)]
+    cues += [c for group in (codebook.framing.subjects, codebook.framing.tones) for cs in group.values() for c in cs]
+    sentences = [s.text for p in load_corpus(DEFAULT_CORPUS).paragraphs() for s in p.sentences]
+    sentences += ["ОДКБ и ЕАЭС", "the CSTO's", "SOFT POWER", "Sinьцзян", "Uyghurs", "RT and Sputnik"]
+    matched = 0
+    for sentence in sentences:
+        found = present(sentence, all_needles, unusual)
+        for cue in cues:
+            if cue.regex.search(sentence):
+                matched += 1
+                assert _may_match(cue, found), (cue.label, sentence)
+    assert matched > 500  # the check saw real matches, not an empty corpus
