@@ -111,21 +111,42 @@ class Context:
         return [p for p in self.corpus.paragraphs() if p.kind == "body" and (s := self.coded[p.id].get(theme)) and s.assigned]
 
 
-def build_context(corpus: Corpus, codebook: Codebook, gazetteer: list) -> Context:
-    coded = coding.code_corpus(corpus, codebook)
-    framing = {p.id: coding.frame_paragraph(p, codebook) for p in corpus.paragraphs()}
-    figures, events, mentions, quotes = {}, defaultdict(list), defaultdict(list), {}
-    for doc in corpus.documents:
-        for ev in extract.extract_document_events(doc):
-            events[ev.paragraph_id].append(ev)
-        # Document-level: a person introduced once ("Temur Umarov") is recognised by surname later on.
-        for m in extract.extract_document_actors(doc, gazetteer):
-            mentions[m.paragraph_id].append(m)
-        for p in doc.paragraphs:
-            figures[p.id] = extract.extract_figures(p)
-            quotes[p.id] = extract.extract_quotes(p)
-    return Context(corpus, codebook, gazetteer, {p.id: coded.get(p.id, {}) for p in corpus.paragraphs()}, framing,
-                   figures, dict(events), dict(mentions), quotes)
+@dataclass
+class DocumentAnalysis:
+    """Coding, framing and extraction of one document, by paragraph id: the unit that is cached and
+    computed in parallel (session.py), so a document added to a large corpus costs only itself."""
+
+    coded: dict[str, dict[str, coding.ThemeScore]]
+    framing: dict[str, coding.Framing]
+    figures: dict[str, list]
+    events: dict[str, list]
+    mentions: dict[str, list]
+    quotes: dict[str, list]
+
+
+def analyse_document(doc: Document, codebook: Codebook, gazetteer: list) -> DocumentAnalysis:
+    events, mentions = defaultdict(list), defaultdict(list)
+    for ev in extract.extract_document_events(doc):
+        events[ev.paragraph_id].append(ev)
+    # Document-level: a person introduced once ("Temur Umarov") is recognised by surname later on.
+    for m in extract.extract_document_actors(doc, gazetteer):
+        mentions[m.paragraph_id].append(m)
+    return DocumentAnalysis({p.id: coding.code_paragraph(p, codebook) for p in doc.paragraphs},
+                            {p.id: coding.frame_paragraph(p, codebook) for p in doc.paragraphs},
+                            {p.id: extract.extract_figures(p) for p in doc.paragraphs}, dict(events), dict(mentions),
+                            {p.id: extract.extract_quotes(p) for p in doc.paragraphs})
+
+
+def build_context(corpus: Corpus, codebook: Codebook, gazetteer: list,
+                  analyses: list[DocumentAnalysis] | None = None) -> Context:
+    """The context of a corpus from its documents' analyses (computed here when not given, in corpus order)."""
+    analyses = analyses if analyses is not None else [analyse_document(d, codebook, gazetteer) for d in corpus.documents]
+    merged = DocumentAnalysis({}, {}, {}, {}, {}, {})
+    for a in analyses:
+        for name in ("coded", "framing", "figures", "events", "mentions", "quotes"):
+            getattr(merged, name).update(getattr(a, name))
+    return Context(corpus, codebook, gazetteer, merged.coded, merged.framing, merged.figures, merged.events,
+                   merged.mentions, merged.quotes)
 
 
 def _doc_sort_key(doc: Document) -> tuple:

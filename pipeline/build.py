@@ -95,7 +95,7 @@ class Builder:
             self.log(f"Up to date: nothing changed since the last build of {s.out / 'brief.html'} (--force rebuilds)")
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
-        ctx = load_context(s.corpus, s.codebook, s.cache)  # validates corpus and codebook before any kernel starts
+        ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs)  # validates corpus and codebook before any kernel starts
         notebooks.check(s, ctx.codebook.theme_ids)
         self.result.warnings += [str(w) for w in ctx.corpus.warnings]
         for w in ctx.corpus.warnings:

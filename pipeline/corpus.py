@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import pickle
 import re
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import clean, formats
+from .parallel import pmap
 from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
 from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
@@ -224,7 +226,8 @@ def _code_digest() -> str:
     return _CODE_DIGEST
 
 
-def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None) -> tuple[Document, list[CorpusWarning]]:
+def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None) -> tuple[bytes, Path | None, tuple | None]:
+    """The document's bytes, its cache file, and the cached (document, warnings) when there is one."""
     path = corpus_dir / meta.file
     if path.is_symlink() and not path.resolve().is_relative_to(corpus_dir.resolve()):
         raise CorpusError(path, "is a link to a file outside the corpus directory: copy the file in instead")
@@ -234,40 +237,69 @@ def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None)
     if not data.strip():
         raise CorpusError(path, "is empty: remove it and its metadata entry, or add its text")
     if cache_dir is None:
-        return process(meta, data)
-    data_hash = hashlib.sha256(data).hexdigest()
-    cached = _cache_path(cache_dir, meta, data_hash)
+        return data, None, None
+    cached = _cache_path(cache_dir, meta, hashlib.sha256(data).hexdigest())
     if cached.is_file():
         try:
-            return pickle.loads(cached.read_bytes())
+            return data, cached, pickle.loads(cached.read_bytes())
         except Exception:  # a corrupt cache entry is rebuilt, never trusted
             pass
-    result = process(meta, data)
+    return data, cached, None
+
+
+def _process_or_error(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarning]] | CorpusError:
+    """``process`` for a worker process: a document's error comes back as a value, so every error is listed."""
+    try:
+        return process(meta, data)
+    except CorpusError as exc:
+        return exc
+
+
+def _store(cached: Path, result: tuple) -> None:
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{id(result)}.tmp")
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     tmp.replace(cached)
-    return result
 
 
-def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, today: dt.date | None = None) -> Corpus:
-    """Load and validate a corpus directory. Raises CorpusErrors listing every blocking problem."""
+def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, today: dt.date | None = None,
+                jobs: int | None = None) -> Corpus:
+    """Load and validate a corpus directory. Raises CorpusErrors listing every blocking problem.
+
+    ``cache_dir`` keeps each processed document, so only new or changed ones are processed again;
+    ``jobs`` worker processes share the work when many are (default: the number of cores).
+    """
     root = Path(corpus_dir)
     entries, errors, named = load_metadata(root, today=today)
     for path in sorted(root.iterdir()):
         if path.suffix in DOCUMENT_SUFFIXES and path.name not in named:
             errors.append(CorpusError(path, f"has no entry in {METADATA_FILE}: add one (file, title, publisher, date) or move the file out"))
+    cache = Path(cache_dir) if cache_dir else None
+    results: dict[int, tuple | CorpusError] = {}
+    todo: list[tuple[int, DocumentMeta, bytes, Path | None]] = []
+    for i, meta in enumerate(entries):
+        try:
+            data, cached, result = _read_document(root, meta, cache)
+        except CorpusError as exc:
+            results[i] = exc
+            continue
+        if result is not None:
+            results[i] = result
+        else:
+            todo.append((i, meta, data, cached))
+    # Documents not in the cache are processed in worker processes when there are many (parallel.py).
+    for (i, _, _, cached), result in zip(todo, pmap(_process_or_error, [(m, d) for _, m, d, _ in todo], jobs)):
+        results[i] = result
+        if cached is not None and not isinstance(result, CorpusError):
+            _store(cached, result)
     documents: list[Document] = []
     warnings: list[CorpusWarning] = []
-    cache = Path(cache_dir) if cache_dir else None
-    for meta in entries:
-        try:
-            doc, doc_warnings = _read_document(root, meta, cache)
-        except CorpusError as exc:
-            errors.append(exc)
-            continue
-        documents.append(doc)
-        warnings.extend(doc_warnings)
+    for i in sorted(results):
+        if isinstance(results[i], CorpusError):
+            errors.append(results[i])
+        else:
+            documents.append(results[i][0])
+            warnings.extend(results[i][1])
     if errors:
         raise CorpusErrors(errors)
     documents, duplicates = _drop_exact_duplicates(documents)

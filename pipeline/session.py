@@ -1,45 +1,75 @@
 """What a notebook calls first: load corpus and codebook, code and extract once, reuse across kernels.
 
-The analysis context is cached on disk keyed by everything it depends on (corpus content, codebook,
-gazetteer, the pipeline's code), so six notebooks of one build compute it once, and an analyst
-re-running a notebook in Jupyter gets it instantly.
+Two caches, both keyed by everything they depend on:
+- the whole analysis context, keyed by the corpus files, the codebook, the gazetteer and the code, so
+  the six notebooks of a build (and an analyst re-running one in Jupyter) read it without parsing the
+  corpus again;
+- each document's analysis (coding, framing, extraction), so a document added to a large corpus costs
+  only itself; documents not in the cache are analysed in parallel (parallel.py).
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import pickle
 from pathlib import Path
 
 from . import analysis, extract
 from .codebook import load_codebook
-from .corpus import load_corpus
-from .inputs import code_digest
+from .corpus import Document, load_corpus
+from .inputs import code_digest, corpus_files, sha256
+from .parallel import pmap
 from .render import Citer
 
-def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None) -> analysis.Context:
+
+def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None,
+                 jobs: int | None = None) -> analysis.Context:
     """Corpus, codebook, coding and extraction for a notebook; computed once per distinct input."""
     codebook_dir = Path(codebook_dir)
-    corpus = load_corpus(corpus_dir, cache_dir=Path(cache_dir) / "corpus" if cache_dir else None)
     codebook = load_codebook(codebook_dir / "themes.yaml")
     actors_file = codebook_dir / "actors.yaml"
     gazetteer = extract.load_gazetteer(actors_file)
     if cache_dir is None:
-        return analysis.build_context(corpus, codebook, gazetteer)
-    key = hashlib.sha256("|".join([corpus.digest, codebook.digest, hashlib.sha256(actors_file.read_bytes()).hexdigest(),
-                                   code_digest()]).encode()).hexdigest()[:32]
-    path = Path(cache_dir) / "context" / f"{key}.pickle"
-    if path.is_file():
-        try:
-            return pickle.loads(path.read_bytes())
-        except Exception:  # a damaged cache entry is recomputed, never trusted
-            pass
-    ctx = analysis.build_context(corpus, codebook, gazetteer)
+        return analysis.build_context(load_corpus(corpus_dir, jobs=jobs), codebook, gazetteer)
+    cache = Path(cache_dir)
+    depends = [codebook.digest, sha256(actors_file.read_bytes()), code_digest()]
+    files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
+    key = sha256("|".join([files, *depends]).encode())[:32]
+    path = cache / "context" / f"{key}.pickle"
+    ctx = _read(path)
+    if ctx is None:
+        corpus = load_corpus(corpus_dir, cache_dir=cache / "corpus", jobs=jobs)
+        ctx = analysis.build_context(corpus, codebook, gazetteer, _analyses(corpus.documents, codebook, gazetteer, cache, depends, jobs))
+        _write(path, ctx)
+    return ctx
+
+
+def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path, depends: list[str],
+              jobs: int | None) -> list[analysis.DocumentAnalysis]:
+    """Each document's analysis, from the cache or computed (in parallel when many are missing)."""
+    paths = [cache / "analysis" / f"{sha256('|'.join([d.sha256, repr(d.meta), *depends]).encode())[:32]}.pickle"
+             for d in documents]
+    found = [_read(p) for p in paths]
+    missing = [i for i, a in enumerate(found) if a is None]
+    for i, result in zip(missing, pmap(analysis.analyse_document, [(documents[i], codebook, gazetteer) for i in missing], jobs)):
+        found[i] = result
+        _write(paths[i], result)
+    return found
+
+
+def _read(path: Path):
+    """A cache entry, or None when it is missing or damaged (then it is recomputed, never trusted)."""
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:
+        return None
+
+
+def _write(path: Path, value) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     tmp.replace(path)
-    return ctx
 
 
 def start(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None) -> tuple[analysis.Context, Citer]:

@@ -1,0 +1,28 @@
+"""Mapping a function over many items in worker processes, when there are enough to pay for starting them."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+
+from .execute import die_with_parent
+
+MIN_ITEMS = 200  # below this, starting workers (about half a second each) costs more than it saves
+
+
+def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None) -> list[Any]:
+    """``[fn(*item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth it.
+
+    Workers are forked: a spawned worker would re-run the caller's script (any analyst's script without a
+    ``__main__`` guard would break), and forking is safe only while this process runs a single thread, so
+    a threaded caller (a Jupyter kernel) computes in-process. Results must be picklable.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or len(items) < MIN_ITEMS or threading.active_count() > 1:
+        return [fn(*item) for item in items]
+    with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        return list(pool.map(fn, *zip(*items), chunksize=max(1, len(items) // (jobs * 8))))
