@@ -1,0 +1,67 @@
+"""The corpus stage is incremental: a document added is the only one read, cleaned, coded and extracted again."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from pipeline import analysis, corpus, session
+from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
+from pipeline.parallel import pmap
+
+NEW = "Transit news\n\nIn March 2025 Kazakhstan and China agreed to raise traffic through Khorgos by 20 per cent.\n"
+
+
+@pytest.fixture
+def grown(tmp_path):
+    """A copy of the seed corpus whose context is cached, and a function that adds one document to it."""
+    shutil.copytree(DEFAULT_CORPUS, tmp_path / "corpus")
+    cache = tmp_path / "cache"
+    before = session.load_context(tmp_path / "corpus", DEFAULT_CODEBOOK, cache)
+
+    def add() -> None:
+        (tmp_path / "corpus" / "900_new.txt").write_text(NEW, encoding="utf-8")
+        with open(tmp_path / "corpus" / "metadata.yaml", "a", encoding="utf-8") as fh:
+            fh.write('  - file: 900_new.txt\n    title: "Transit news"\n    date: 2025-03-20\n')
+
+    return tmp_path / "corpus", cache, before, add
+
+
+def counting(monkeypatch, module, name) -> list:
+    calls, real = [], getattr(module, name)
+
+    def wrapper(*args):
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def test_adding_a_document_processes_and_analyses_only_that_document(grown, monkeypatch):
+    root, cache, before, add = grown
+    add()
+    processed = counting(monkeypatch, corpus, "_process_or_error")
+    analysed = counting(monkeypatch, analysis, "analyse_document")
+    after = session.load_context(root, DEFAULT_CODEBOOK, cache)
+    assert [meta.file for meta, _ in processed] == ["900_new.txt"]
+    assert [doc.meta.file for doc, _, _ in analysed] == ["900_new.txt"]
+    assert len(after.corpus.documents) == len(before.corpus.documents) + 1
+    assert any(f.text == "20 per cent" for f in after.figures["900_new-p2"])
+
+
+def test_the_cached_context_equals_a_fresh_one(grown):
+    root, cache, _, add = grown
+    add()
+    cached = session.load_context(root, DEFAULT_CODEBOOK, cache)
+    fresh = session.load_context(root, DEFAULT_CODEBOOK, None)
+    assert (cached.coded, cached.framing, cached.figures, cached.events, cached.mentions, cached.quotes) == \
+        (fresh.coded, fresh.framing, fresh.figures, fresh.events, fresh.mentions, fresh.quotes)
+
+
+def test_parallel_map_uses_worker_processes_and_keeps_the_order():
+    many = 500  # enough to be worth starting workers
+    assert pmap(abs, [(-i,) for i in range(many)], jobs=2) == list(range(many))
+    workers = set(pmap(os.getpid, [()] * many, jobs=2))
+    assert os.getpid() not in workers and len(workers) == 2
