@@ -60,8 +60,12 @@ def test_the_cached_context_equals_a_fresh_one(grown):
         (fresh.coded, fresh.framing, fresh.figures, fresh.events, fresh.mentions, fresh.quotes)
 
 
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
 def test_parallel_map_uses_worker_processes_and_keeps_the_order():
     many = 500  # enough to be worth starting workers
     assert pmap(abs, [(-i,) for i in range(many)], jobs=2) == list(range(many))
-    workers = set(pmap(os.getpid, [()] * many, jobs=2))
+    workers = set(pmap(_pid, [(i,) for i in range(many)], jobs=2))
     assert os.getpid() not in workers and len(workers) == 2
