@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import yaml
 
@@ -101,12 +102,25 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> list[Actor]:
     return actors
 
 
+class _AliasIndex(NamedTuple):
+    pattern: re.Pattern[str]
+    owner: dict[str, Actor]  # alias -> actor
+    by_id: dict[str, Actor]
+
+
 @lru_cache(maxsize=8)
-def _alias_regex(gazetteer: tuple[Actor, ...]) -> tuple[re.Pattern[str], dict[str, Actor]]:
-    """One alternation of all aliases, longest first, so "Xi Jinping" wins over "Xi"."""
+def _alias_index(gazetteer: tuple[Actor, ...]) -> _AliasIndex:
+    """One alternation of all aliases, longest first, so "Xi Jinping" wins over "Xi".
+
+    A match starts with an alias's first character: the lookahead on those lets the scan skip other
+    positions without trying the alternation.
+    """
     owner = {alias: a for a in gazetteer for alias in a.aliases}
     alts = "|".join(re.escape(a) for a in sorted(owner, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])(?:{alts})(?![\w])" if alts else r"(?!x)x"), owner
+    firsts = "".join(sorted({re.escape(a[0]) for a in owner if a}))
+    lead = rf"(?=[{firsts}])" if all(owner) else ""
+    pattern = re.compile(rf"{lead}(?<![\w])(?:{alts})(?![\w])" if alts else r"(?!x)x")
+    return _AliasIndex(pattern, owner, {a.id: a for a in gazetteer})
 
 
 # --- unlisted people ------------------------------------------------------------------------------
@@ -119,7 +133,6 @@ _TITLES = {"president", "prime", "minister", "foreign", "senator", "ambassador",
            "member", "speaker", "moderator", "chancellor", "premier", "envoy", "adviser", "advisor", "mp"}
 _ROLE_START = re.compile(r",\s(?P<role>(?:an?\s|the\s|senior\s|assistant\s|deputy\s|head\s|director\s|chair|professor\s|"
                          r"former\s|leader\s)[^,.;]{3,90}?)(?=[,.;]|$)")
-_TOKEN = re.compile(r"[^\W\d_][\w’'-]*\.?")
 _NOT_NAME = {"The", "A", "An", "In", "On", "At", "For", "But", "And", "As", "According", "However", "This", "That",
              "If", "When", "While", "After", "Before", "Since", "Of", "To", "By", "With", "From", "It", "He", "She",
              "They", "We", "Mr", "Mrs", "Ms", "Party", "Republic", "University", "Center", "Centre", "Institute",
@@ -130,21 +143,26 @@ def slug(name: str) -> str:
     return re.sub(r"[^\w]+", "-", name.lower()).strip("-")
 
 
-def _capital_runs(sentence: str) -> list[tuple[int, int, list[str]]]:
+@lru_cache(maxsize=1)
+def _capital_run_regex() -> re.Pattern[str]:
+    r"""Runs of capitalised tokens, a token being ``[^\W\d_][\w’'-]*\.?`` scanned left to right.
+
+    Such a scan starts a token at a letter exactly when no letter precedes it in its stretch of [\w’'-]
+    characters: the lookbehind and the ``[\d_’'-]*`` prefix say that. A token is capitalised when its first
+    character ``isupper()``: ``re`` has no class for that, so it is built once from the Unicode table. The
+    next token joins a run only after exactly one space.
+    """
+    letter = re.compile(r"[^\W\d_]")
+    upper = "".join(c for c in filter(str.isupper, map(chr, range(sys.maxunicode + 1))) if letter.match(c))
+    token = rf"[{re.escape(upper)}][\w’'-]*\.?"
+    return re.compile(rf"(?<![\w’'-])[\d_’'-]*(?P<run>{token}(?: {token})*)")
+
+
+@lru_cache(maxsize=4096)  # quotes and actors ask for the same sentences: compute each once
+def _capital_runs(sentence: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
     """Runs of capitalised tokens: (start, end, tokens)."""
-    runs, cur = [], []
-    for m in _TOKEN.finditer(sentence):
-        word = m.group().rstrip(".")
-        gap = sentence[cur[-1].end():m.start()] if cur else ""
-        if word[:1].isupper() and (not cur or gap == " "):
-            cur.append(m)
-            continue
-        if cur:
-            runs.append(cur)
-        cur = [m] if word[:1].isupper() else []
-    if cur:
-        runs.append(cur)
-    return [(r[0].start(), r[-1].end(), [t.group() for t in r]) for r in runs]
+    return tuple((m.start("run"), m.end("run"), tuple(m.group("run").split(" ")))
+                 for m in _capital_run_regex().finditer(sentence))
 
 
 _ARTICLES = {"a", "an", "the", "and", "or", "of", "by", "with", "to", "as", "for", "in", "on", "at", "said", "says"}
@@ -168,7 +186,8 @@ def _role_before(before: str) -> str | None:
     return " ".join(words[k:])
 
 
-def _titled_people(sentence: str) -> list[tuple[int, int, str, str]]:
+@lru_cache(maxsize=4096)  # quotes and actors ask for the same sentences: compute each once
+def _titled_people(sentence: str) -> tuple[tuple[int, int, str, str], ...]:
     """(start, end, name, role) of people introduced by a title or an apposition."""
     found = []
     for start, end, tokens in _capital_runs(sentence):
@@ -194,7 +213,7 @@ def _titled_people(sentence: str) -> list[tuple[int, int, str, str]]:
                 role = appos.group("role").strip()
         if role:
             found.append((offset, offset + len(name), name, role))
-    return found
+    return tuple(found)
 
 
 def extract_actors(paragraph: Paragraph, gazetteer: list[Actor], *, metonyms: bool = False,
@@ -204,8 +223,13 @@ def extract_actors(paragraph: Paragraph, gazetteer: list[Actor], *, metonyms: bo
     ``metonyms=True`` maps a capital with ``stands_for`` to its state ("Beijing" -> China). ``known`` maps
     extra surface forms (surnames of people introduced earlier) to (id, name, role).
     """
-    pattern, owner = _alias_regex(tuple(gazetteer))
-    by_id = {a.id: a for a in gazetteer}
+    return _mentions(paragraph, _alias_index(tuple(gazetteer)), metonyms, known)
+
+
+def _mentions(paragraph: Paragraph, index: _AliasIndex, metonyms: bool,
+              known: dict[str, tuple[str, str, str | None]] | None) -> list[Mention]:
+    """``extract_actors`` with the gazetteer's alias index built by the caller."""
+    pattern, owner, by_id = index
     extra = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in sorted(known, key=len, reverse=True)) + r")(?!\w)") \
         if known else None
     found: list[tuple[int, int, Mention]] = []
@@ -230,10 +254,11 @@ def extract_actors(paragraph: Paragraph, gazetteer: list[Actor], *, metonyms: bo
 
 def extract_document_actors(document: Document, gazetteer: list[Actor], *, metonyms: bool = False) -> list[Mention]:
     """Mentions across a document; an unlisted person introduced once is recognised by surname later on."""
+    index = _alias_index(tuple(gazetteer))  # hashing the gazetteer costs: once per document, not per paragraph
     known: dict[str, tuple[str, str, str | None]] = {}
     out: list[Mention] = []
     for p in document.paragraphs:
-        mentions = extract_actors(p, gazetteer, metonyms=metonyms, known=known)
+        mentions = _mentions(p, index, metonyms, known)
         out.extend(mentions)
         for m in mentions:
             if m.actor_id.startswith("person:") and " " in m.name:
@@ -266,6 +291,9 @@ _ATTRIB = re.compile(rf"{_SUBJECT},?\s(?:(?:have|has|had|also|further|rightly|re
                      rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s(?P<claim>.+)$")
 _INVERTED = re.compile(rf"^(?P<claim>.+?),[\"”’]?\s(?:{_VERBS})\s(?P<sp>(?:[A-Z][\w’'-]+\s?){{1,3}})[.!?]?$")
 _ACCORDING = re.compile(r"\b[Aa]ccording to (?P<sp>[^,]{2,80}),\s(?P<rest>.+)$")
+# Parts of every _ATTRIB and _INVERTED match, far cheaper to look for than the whole patterns.
+_ATTRIB_CUE = re.compile(rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s")
+_INVERTED_CUE = re.compile(rf",[\"”’]?\s(?:{_VERBS})\s")
 _QUOTE_SPANS = re.compile(r"“[^”]{1,2000}”|\"[^\"]{1,2000}\"|‘(?:[^’]|’(?=\w)){1,2000}’(?!\w)|«[^»]{1,2000}»")
 _AFTER_QUOTE = re.compile(rf",?\s?(?:(?P<sp1>(?:[A-Z][\w’'-]+\s?){{1,3}}|he|she|they)\s{_VERBS}|{_VERBS}\s(?P<sp2>(?:[A-Z][\w’'-]+\s?){{1,3}}))")
 _BEFORE_QUOTE = re.compile(rf"(?P<sp>(?:[A-Z][\w’'-]+\s){{0,2}}[A-Z][\w’'-]+|[Hh]e|[Ss]he)\s(?:\w+\s)?(?:{_VERBS})(?:\sthat)?[^.!?]{{0,60}}[:,]?\s?$"
@@ -334,6 +362,15 @@ def _according(phrase: str, rest: str) -> tuple[str | None, str]:
     return speaker, ", ".join(segments[taken:])
 
 
+def _may_match(rx: re.Pattern[str], text: str) -> bool:
+    """False when the attribution pattern ``rx`` cannot match ``text``: a part of every match is missing."""
+    if rx is _ATTRIB:
+        return "that" in text and _ATTRIB_CUE.search(text) is not None
+    if rx is _INVERTED:
+        return _INVERTED_CUE.search(text) is not None
+    return "ccording to " in text
+
+
 def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     """Direct quotations with their speaker, and claims attributed with "X believes that ..." or "According to X, ...".
 
@@ -383,7 +420,7 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
         if k in done:
             continue  # the sentence carries a direct quote already reported
         for rx in (_ATTRIB, _INVERTED, _ACCORDING):
-            m = rx.search(s.text)
+            m = rx.search(s.text) if _may_match(rx, s.text) else None
             if not m:
                 continue
             if rx is _ACCORDING:

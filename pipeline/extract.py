@@ -10,6 +10,7 @@ labelling rules in ``shared/eval/README.md``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,8 @@ _W = "|".join(sorted(_WORD_VALUES, key=len, reverse=True))
 _NUMWORDS = rf"(?i:\b(?:{_W})(?:[ -](?:{_W}))*\b)"
 _MON = "(?:" + "|".join(_MONTHS) + "|" + "|".join(re.escape(a) for a in _MONTH_ABBR) + ")"
 _DASH = r"\s?[-–—]\s?"
+# Ordinal words that can state a rank ("the second-largest").
+_ORDINAL_WORDS = r"second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth"
 
 # --- numbers --------------------------------------------------------------------------------------
 
@@ -74,6 +77,7 @@ _DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _WORD_RUN = re.compile(_NUMWORDS)
 _SHARE_WORDS = re.compile(r"(?i:\b(?:(a|one|two|three|four)[\s-])?(half|thirds?|quarters?|fifths?|tenths?)\b)")
 _ORDINAL_WORD = re.compile(r"(?i:\b(" + "|".join(_ORDINALS) + r")\b)")
+_CURRENCY_MARK = re.compile(r"[$€£¥₸₽]|\b(?:USD|EUR|RMB|CNY|KZT|RUB|GBP)\b")
 _SCALE_AFTER = re.compile(r"\s?(thousand|million|billion|trillion|bn|bln|mn|mln|tn)\b|(?<=\d)(m|k|bn)\b", re.I)
 
 
@@ -97,7 +101,7 @@ def parse_number(text: str) -> float | None:
     if m:
         value = float(m.group().replace(",", ""))
         scale = _SCALE_AFTER.match(text, m.end())
-        has_currency = bool(re.search(r"[$€£¥₸₽]|\b(?:USD|EUR|RMB|CNY|KZT|RUB|GBP)\b", text))
+        has_currency = bool(_CURRENCY_MARK.search(text))
         if scale and (scale.group(1) or has_currency):
             value *= _SCALES[(scale.group(1) or scale.group(2)).lower()]
         return value
@@ -137,7 +141,22 @@ _CANDIDATE = re.compile(
     r"(?:(?P<dig>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<dord>st|nd|rd|th)?"
     r"|(?P<share>(?i:(?<![\w-])(?:a|one|two|three)[\s-](?:half|thirds?|quarters?|fifths?|tenths?)\b|\bhalf\b))"
     rf"|(?P<word>{_NUMWORDS})"
-    r"|(?P<ord>(?i:\b(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)\b)))")
+    rf"|(?P<ord>(?i:\b(?:{_ORDINAL_WORDS})\b)))")
+# Every _CANDIDATE match contains a trigger at most _CANDIDATE_LEAD characters after its start (the currency
+# "USD " and a share's "three-" come first): a digit, or a whole number, share or ordinal word. A number-word
+# run starts with such a word: \b before it, and after it \b or [ -] then the next word. The lookahead lists
+# the words' first characters: under (?i) "ſ" is the only other character that matches one of them (s).
+_FIGURE_TRIGGER = re.compile(rf"(?=[\dzotfsenhqZOTFSENHQſ])(?:\d|(?i:\b(?:{_W}|half|thirds?|quarters?|fifths?|tenths?|"
+                             rf"{_ORDINAL_WORDS})\b))")
+_CANDIDATE_LEAD = 10
+
+
+def _next_candidate(sentence: str, pos: int) -> re.Match[str] | None:
+    """``_CANDIDATE.search(sentence, pos)``, searching only from just before the first trigger at or after ``pos``."""
+    trigger = _FIGURE_TRIGGER.search(sentence, pos)
+    return _CANDIDATE.search(sentence, max(pos, trigger.start() - _CANDIDATE_LEAD)) if trigger else None
+
+
 _HEDGE = re.compile(r"(?i:\b(?:around|about|some|nearly|almost|over|more than|less than|fewer than|up to|at least|"
                     r"approximately|roughly|just over|just under|under|exceeded|exceeding|only|well over|close to)\s)$")
 _PERCENT = re.compile(r"\s?(?:%|per\s?cent\b|percent\b)", re.I)
@@ -150,6 +169,12 @@ _SUPERLATIVE = re.compile(r"[\s-](?:largest|biggest|highest|lowest|richest|poore
                           r"smallest|greatest|busiest|longest|top)\b|\s(?:\w+\s)?(?:visits?|trips?|times?|terms?|"
                           r"rounds?|place|position)\b", re.I)
 _SHARE_CONTEXT = re.compile(r"\s(?:of|the)\s")
+_LAST_WORD = re.compile(r"(\S+)\s*$")
+_WORD_OR_MARK = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
+_PEOPLE_OR_TROOPS = _PEOPLE | _TROOPS
+_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")  # what may not come right before a digit
+_NOT_A_QUANTITY = re.compile(r"[A-Za-z]|:\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)")  # after a digit
+_CLOSING = re.compile(r"\s?\)")
 _DATE_NEIGHBOUR = re.compile(rf"(?:{_MON}\s?(?:the\s)?$)")
 _DATE_AFTER = re.compile(rf"(?:st|nd|rd|th)?(?:{_DASH}\d{{1,2}})?\s(?:of\s)?{_MON}")
 
@@ -159,20 +184,20 @@ def _year_like(text: str) -> bool:
 
 
 def _prev_word(before: str) -> str:
-    m = re.search(r"(\S+)\s*$", before)
+    m = _LAST_WORD.search(before)
     return m.group(1) if m else ""
 
 
 def _noun_phrase(after: str, percent: bool) -> str | None:
     """Up to three words after the figure that say what it counts ("ethnic Kazakhs"), or None."""
-    words = re.findall(r"[^\W\d_][\w'’-]*|[^\w\s]", after[:80])
+    words = _WORD_OR_MARK.findall(after[:80])
     if percent and words[:1] == ["of"]:
         words = words[2:] if words[1:2] in (["the"], ["its"], ["their"], ["all"]) else words[1:]
     out: list[str] = []
     for w in words:
         if not w[0].isalpha() or w.lower() in _STOP or len(out) == 3:
             break
-        if w.lower().endswith(("ed", "ing")) and w.lower() not in _PEOPLE | _TROOPS:
+        if w.lower().endswith(("ed", "ing")) and w.lower() not in _PEOPLE_OR_TROOPS:
             break  # a verb or participle ends the noun phrase: "people living", "share accounted"
         out.append(w)
     return " ".join(out) or None
@@ -199,15 +224,15 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
     currency = _CURRENCIES.get((m.group("cur") or "").strip())
     dig, word = m.group("dig"), m.group("word")
     if dig is not None:
-        if re.search(r"[\w.,;:)\]”’\"/–—-]$", before) and not (m.group("cur") or before.endswith(("(", " "))):
+        if _GLUED.search(before) and not (m.group("cur") or before.endswith(("(", " "))):
             return None  # glued to a word or punctuation: a footnote marker, code or name ("Euro-5", "G20")
-        if re.match(r"[A-Za-z]|:\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)", after) and not m.group("dord"):
+        if _NOT_A_QUANTITY.match(after) and not m.group("dord"):
             if not _SCALE_AFTER.match(sentence, end):
                 return None  # "5G", clock times, ages
         if prev.lower().rstrip(":") in _LABEL_WORDS or _DATE_NEIGHBOUR.search(before) or (
                 len(dig) <= 2 and _DATE_AFTER.match(sentence, end)):
             return None  # page, article and date parts
-        if re.match(r"\s?\)", after) and before.endswith("(") and not currency:
+        if _CLOSING.match(after) and before.endswith("(") and not currency:
             return None  # list markers "(1)"
     if m.group("ord") or m.group("dord"):
         if m.group("dord"):
@@ -280,7 +305,7 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
     out: list[Figure] = []
     for s in paragraph.sentences:
         pos = 0
-        while (m := _CANDIDATE.search(s.text, pos)) is not None:
+        while (m := _next_candidate(s.text, pos)) is not None:
             pos = m.end()
             found = _figure_at(s.text, m)
             if found is None:
@@ -339,6 +364,31 @@ _DATE = re.compile(
     rf"|(?P<ago>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\syears?\sago\b))"
     rf"|(?P<ana>(?i:\bthe\s(?:following|next)\s(?:day|month|year)\b))"
     rf"|(?P<later>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\s(?:years?|months?)\slater\b))")
+# Every _DATE match contains a trigger at most _DATE_LEAD characters after its start: an ASCII digit (a year
+# or a day: both start with [0-9]), a full month name (a month alone) or "day", "month" or "year" in any case
+# (the relative branches; "5 years ago" has its digit in \d, its "year" within the lead). The longest lead is
+# "the following " before "day"; "the early " before "1990s" and "Sept., of " before a year are shorter. The
+# lookahead lists the triggers' first characters: under (?i) no other character matches d, m or y.
+_DATE_TRIGGER = re.compile(r"(?=[0-9JFMASONDdmYy])(?:[0-9]|" + "|".join(_MONTHS) + r"|(?i:day|month|year))")
+_DATE_LEAD = 14
+
+
+def _date_matches(sentence: str) -> Iterator[re.Match[str]]:
+    """What ``_DATE.finditer(sentence)`` gives, searching only from just before each trigger.
+
+    A match starting at or after ``pos`` has a trigger no earlier than its start, so no match can start more
+    than _DATE_LEAD characters before the first trigger at or after ``pos``; lookbehinds still see the text
+    before the search position.
+    """
+    pos = 0
+    while (trigger := _DATE_TRIGGER.search(sentence, pos)) is not None:
+        m = _DATE.search(sentence, max(pos, trigger.start() - _DATE_LEAD))
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
 # A month on its own is a date only after a preposition ("In May", "until December"): "the January events" is not.
 _MONTH_ALONE_CONTEXT = re.compile(r"(?:\b(?:[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Ff]rom|[Dd]uring|[Bb]efore|[Aa]fter|"
                                   r"[Tt]hrough|[Ee]arly|[Ll]ate|[Ee]nd of|[Bb]eginning of|[Mm]iddle of)\s|\b[Mm]id-)$")
@@ -467,7 +517,7 @@ def _events(paragraph: Paragraph, st: _State) -> list[Event]:
         return []
     out: list[Event] = []
     for s in paragraph.sentences:
-        for m in _DATE.finditer(s.text):
+        for m in _date_matches(s.text):
             found = _resolve(m, s.text, st)
             if found is None or found[0] is None:
                 continue
