@@ -82,16 +82,17 @@ def source_passages(corpus: Corpus, cited: set[str]) -> str:
     citer = Citer(corpus)
     parts = ['<h2 id="source-passages">Source passages</h2>',
              '<p class="note">Each passage cited in this brief, as cleaned from the source file (page furniture and '
-             "endnote markers removed), with its paragraph number in that file.</p>"]
+             "endnote markers removed), with its paragraph number in that file. Documents with no passage cited are "
+             "listed in data/documents.csv.</p>"]
     for doc in sorted(corpus.documents, key=lambda d: d.id):
         paragraphs = [p for p in doc.paragraphs if p.id in cited]
         meta = doc.meta
         bib = "; ".join(x for x in (meta.publisher, meta.date.label() if meta.date else "undated", meta.kind) if x)
         url = f' · <span class="url">{esc(meta.url)}</span>' if meta.url else ""
+        if not paragraphs:
+            continue  # listed in data/documents.csv; a heading per uncited document would swamp a large corpus
         parts.append(f'<h3 id="src-{esc(anchor_id(doc.id))}">[{citer.number[doc.id]}] {esc(meta.title)}</h3>'
                      f'<p class="bib">{esc(bib)} · file <code>{esc(meta.file)}</code>{url}</p>')
-        if not paragraphs:
-            parts.append('<p class="note">No passage of this document is cited above.</p>')
         for p in paragraphs:
             parts.append(f'<div class="passage" id="{esc(anchor_id(p.anchor))}"><span class="pn">[{citer.label(p.id)}]</span> '
                          f"{esc(p.text)}</div>")

@@ -94,8 +94,11 @@ class Corpus:
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     _index: dict[str, Paragraph] = field(default_factory=dict, repr=False)
 
+    _documents: dict[str, Document] = field(default_factory=dict, repr=False)
+
     def __post_init__(self) -> None:
         self._index = {p.id: p for d in self.documents for p in d.paragraphs}
+        self._documents = {d.id: d for d in self.documents}
 
     def paragraphs(self) -> Iterator[Paragraph]:
         for doc in self.documents:
@@ -105,7 +108,7 @@ class Corpus:
         return self._index[pid]
 
     def document(self, doc_id: str) -> Document:
-        return next(d for d in self.documents if d.id == doc_id)
+        return self._documents[doc_id]
 
     @property
     def digest(self) -> str:

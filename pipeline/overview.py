@@ -10,13 +10,18 @@ from .render import Citer, esc
 
 
 def documents_table(ctx: Context, citer: Citer) -> str:
+    docs = sorted(ctx.corpus.documents, key=lambda d: d.id)
+    note = ""
+    if len(docs) > render.MAX_ROWS:
+        docs = sorted(docs, key=lambda d: (d.meta.date.iso() if d.meta.date else ""), reverse=True)[:render.MAX_ROWS]
+        note = f": the {render.MAX_ROWS} most recent of {len(ctx.corpus.documents)}; all in data/documents.csv"
     rows = []
-    for doc in sorted(ctx.corpus.documents, key=lambda d: d.id):
+    for doc in docs:
         m = doc.meta
-        rows.append([f'<a href="#src-{esc(render.anchor_id(doc.id))}">[{citer.number[doc.id]}]</a>', esc(m.title), esc(m.publisher or "—"),
-                     esc(m.date.iso() if m.date else "undated"), esc(m.kind or "—"), f"{doc.words:,}", str(len(doc.paragraphs))])
-    return render.table(["", "title", "publisher", "date", "kind", "words", "paragraphs"], rows,
-                        raw_columns=range(7), numeric_columns=(5, 6), caption="Documents in the corpus")
+        rows.append([f"[{citer.number[doc.id]}]", m.title, m.publisher or "—", m.date.iso() if m.date else "undated", m.kind or "—",
+                     f"{doc.words:,}", str(len(doc.paragraphs))])
+    return render.table(["", "title", "publisher", "date", "kind", "words", "paragraphs"], rows, numeric_columns=(5, 6),
+                        caption=f"Documents in the corpus{note}")
 
 
 def stats(ctx: Context) -> str:
@@ -43,12 +48,15 @@ def theme_matrix(ctx: Context, figures_dir: str | Path | None) -> str:
     """Share of each document's paragraphs coded to each theme."""
     themes = ctx.codebook.theme_ids
     docs = sorted(ctx.corpus.documents, key=lambda d: (d.meta.date.iso() if d.meta.date else "9999", d.id))
-    values = []
+    per_year = len(docs) > render.MAX_ROWS  # then one row per year of publication
+    groups: dict[str, list] = {}
     for doc in docs:
-        body = [p for p in doc.paragraphs if p.kind == "body"]
-        values.append([sum(1 for p in body if (s := ctx.coded[p.id].get(t)) and s.assigned) / max(1, len(body)) for t in themes])
-    fig = charts.heatmap([ctx.doc_label(d) for d in docs], [ctx.codebook.label(t) for t in themes], values,
-                         title="Share of each document's paragraphs coded to each theme")
+        label = (str(doc.meta.date.year) if doc.meta.date else "undated") if per_year else ctx.doc_label(doc)
+        groups.setdefault(label, []).extend(p for p in doc.paragraphs if p.kind == "body")
+    values = [[sum(1 for p in body if (s := ctx.coded[p.id].get(t)) and s.assigned) / max(1, len(body)) for t in themes]
+              for body in groups.values()]
+    fig = charts.heatmap(list(groups), [ctx.codebook.label(t) for t in themes], values,
+                         title=f"Share of each {'year' if per_year else 'document'}'s paragraphs coded to each theme")
     return charts.publish(fig, "overview-themes", "Theme coverage at a glance: documents in date order.", figures_dir)
 
 
@@ -94,12 +102,19 @@ def agreement(ctx: Context, gold_path: str | Path | None) -> str:
 
 
 def cleaning(ctx: Context) -> str:
-    """What cleaning removed from each document, and why."""
+    """What cleaning removed from each document, and why (the documents with most removed, beyond MAX_ROWS)."""
     rows = []
-    for doc in sorted(ctx.corpus.documents, key=lambda d: d.id):
+    docs = sorted(ctx.corpus.documents, key=lambda d: d.id)
+    note = ""
+    if len(docs) > render.MAX_ROWS:
+        docs = sorted(docs, key=lambda d: -(len(d.removed) + len(d.endnotes)))[:render.MAX_ROWS]
+        total = Counter(r.reason for d in ctx.corpus.documents for r in d.removed)
+        note = (f": the {render.MAX_ROWS} documents with most removed, of {len(ctx.corpus.documents)}; in all: "
+                + ", ".join(f"{n} {reason}" for reason, n in sorted(total.items())))
+    for doc in docs:
         reasons = Counter(r.reason for r in doc.removed)
         what = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         if doc.endnotes:
             what += (", " if what else "") + f"{len(doc.endnotes)} endnotes set apart, {doc.note_markers_removed} note markers removed"
         rows.append([doc.meta.file, doc.encoding, what or "nothing"])
-    return render.table(["file", "decoded as", "removed before analysis"], rows, caption="Cleaning, per document")
+    return render.table(["file", "decoded as", "removed before analysis"], rows, caption=f"Cleaning, per document{note}")

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Sequence
 from .corpus import Corpus, Paragraph
 
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+# A table or chart shows at most this many documents or sources; beyond, it groups them by year or shows
+# the leading ones, and says so: the brief stays readable at 10,000 documents (all rows are in data/).
+MAX_ROWS = 30
 
 
 def esc(value: object) -> str:

@@ -30,9 +30,21 @@ def lead(f: ThemeFindings, citer: Citer) -> str:
 
 
 def coverage_chart(f: ThemeFindings, figures_dir: str | Path | None) -> str:
-    fig = charts.coverage([c["label"] for c in f.coverage], [c["passages"] for c in f.coverage],
-                          [c["paragraphs"] for c in f.coverage], title=f"{f.label}: passages per document, oldest first")
-    return charts.publish(fig, f"{f.theme}-coverage", f"Paragraphs coded to {f.label} in each document, by publication date.", figures_dir)
+    rows, unit = by_year(f.coverage, ("passages", "paragraphs")) if len(f.coverage) > render.MAX_ROWS else (f.coverage, "document")
+    fig = charts.coverage([c["label"] for c in rows], [c["passages"] for c in rows], [c["paragraphs"] for c in rows],
+                          title=f"{f.label}: passages per {unit}, oldest first")
+    return charts.publish(fig, f"{f.theme}-coverage", f"Paragraphs coded to {f.label} in each {unit}, by publication date.", figures_dir)
+
+
+def by_year(rows: list[dict], counts: tuple[str, ...]) -> tuple[list[dict], str]:
+    """Per-document rows (with "date") summed into one row per year of publication, undated last."""
+    years: dict[str, dict] = {}
+    for row in rows:
+        year = (row.get("date") or "undated")[:4] if row.get("date") else "undated"
+        total = years.setdefault(year, {"label": year, **{k: 0 for k in counts}})
+        for k in counts:
+            total[k] += row[k]
+    return sorted(years.values(), key=lambda r: (r["label"] == "undated", r["label"])), "year"
 
 
 def evidence(f: ThemeFindings, ctx: Context, citer: Citer, n: int = 5) -> str:
@@ -59,9 +71,11 @@ def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Pa
     if not f.events:
         return '<p class="empty">No dated event is stated in these passages.</p>'
     points = []
-    for e in f.events:
-        doc = ctx.corpus.paragraph(e["paragraph_id"]).doc_id
-        points.append((e["position"], _date_label(e).removesuffix(" (planned)"), f"[{citer.number[doc]}] {_short(ctx.corpus.document(doc).meta.publisher or doc)}"))
+    docs = [ctx.corpus.paragraph(e["paragraph_id"]).doc_id for e in f.events]
+    many = len(set(docs)) > len(charts.PALETTE)  # then one colour: a legend of dozens of sources says nothing
+    for e, doc in zip(f.events, docs):
+        key = "events from many sources (listed below)" if many else f"[{citer.number[doc]}] {_short(ctx.corpus.document(doc).meta.publisher or doc)}"
+        points.append((e["position"], _date_label(e).removesuffix(" (planned)"), key))
     chart = charts.publish(charts.timeline(points, title=f"{f.label}: dated events stated in the sources"), f"{f.theme}-timeline",
                            "Each dot is a date the sources state in a passage coded to this theme; colour = source.", figures_dir)
     rows = [(_date_label(e), e["sentence"], citer.mark(e["paragraph_id"])) for e in f.events[:limit]]
@@ -103,11 +117,12 @@ def framing(f: ThemeFindings, citer: Citer, figures_dir: str | Path | None) -> s
         fig = charts.grouped(periods, series, title=f"{f.label}: how passages speak of Russia and China", ylabel="passages", colors=colors)
         out += charts.publish(fig, f"{f.theme}-framing", "Passages naming Russia or China that carry cooperation or tension cues "
                               "from the codebook, before and from February 2022.", figures_dir)
-    rows = []
-    for source, cell in f.framing["source"].items():
-        rows.append([source] + [f"{len(cell[k])} {citer.marks(cell[k], limit=2)}" if cell[k] else "0" for k in keys])
+    sources = sorted(f.framing["source"].items(), key=lambda item: -sum(len(v) for v in item[1].values()))
+    shown = sources[:10]
+    rows = [[source] + [f"{len(cell[k])} {citer.marks(cell[k], limit=2)}" if cell[k] else "0" for k in keys] for source, cell in shown]
+    note = f"; the {len(shown)} sources with most, of {len(sources)}" if len(sources) > len(shown) else ""
     return out + render.table(["source", "Russia · cooperation", "Russia · tension", "China · cooperation", "China · tension"],
-                              rows, raw_columns=(1, 2, 3, 4), caption="Framing cues by source (passages, with examples)")
+                              rows, raw_columns=(1, 2, 3, 4), caption=f"Framing cues by source (passages, with examples{note})")
 
 
 def voices(f: ThemeFindings, citer: Citer, limit: int = 6) -> str:
