@@ -84,8 +84,10 @@ def timeline(points: Sequence[tuple[float, str, str]], *, title: str) -> Figure:
     years_per_char = (span + 2 * pad) / (0.9 * 7.0) * (7 * 0.6 / 72)  # axis ≈ 90 % of 7 in; a 7 pt glyph ≈ 0.6 em
     first = [i == 0 or points[i][:2] != points[i - 1][:2] for i in range(len(points))]  # one label per repeated date
     lanes = _lanes([(x, (len(label) + 2) * years_per_char if new else None) for (x, label, _), new in zip(points, first)])
+    for k in keys:  # one collection per source: a thousand events stay one SVG element each, not a group each
+        ax.scatter([x for x, _, key in points if key == k], [0] * sum(1 for p in points if p[2] == k), s=22, color=colour[k],
+                   zorder=3, label=k)
     for (x, label, key), lane in zip(points, lanes):
-        ax.plot([x], [0], "o", color=colour[key], markersize=5)
         if lane is not None:
             ax.vlines(x, 0, lane * 0.8, color=GRID, linewidth=0.8)
             ax.text(x, lane * 0.8, label, fontsize=7, ha="center", va="bottom" if lane > 0 else "top", color=INK)
@@ -93,8 +95,6 @@ def timeline(points: Sequence[tuple[float, str, str]], *, title: str) -> Figure:
     ax.set_yticks([])
     ax.grid(axis="y", visible=False)
     ax.spines["left"].set_visible(False)
-    for k in keys:
-        ax.plot([], [], "o", color=colour[k], label=k)
     if len(keys) > 1:
         ax.legend(loc="upper left", frameon=False, fontsize=7, ncols=min(3, len(keys)), bbox_to_anchor=(0, -0.12))
     ax.set_title(title, loc="left", color=INK)

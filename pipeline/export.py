@@ -56,6 +56,8 @@ def table_of_contents(page: str) -> str:
     items: list[str] = []
     open_sub = False
     for level, ident, inner in _HEADING.findall(page):
+        if ident.startswith("src-"):  # one per cited document: the "Source passages" entry leads to them
+            continue
         text = html.escape(html.unescape(_TAG.sub("", inner)).strip())
         link = f'<a href="#{ident}">{text}</a>'
         if level == "2":

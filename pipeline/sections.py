@@ -11,6 +11,7 @@ from . import charts, render
 from .analysis import PERIODS, SUBJECTS, TONES, Context, ThemeFindings
 from .errors import ConfigError
 from .render import Citer, esc
+from .text import match_key
 
 
 def header(f: ThemeFindings) -> str:
@@ -52,7 +53,7 @@ def evidence(f: ThemeFindings, ctx: Context, citer: Citer, n: int = 5) -> str:
     from .coding import ThemeScore, explain
 
     items = []
-    for p in f.passages[:n]:
+    for p in _unique(f.passages, lambda p: match_key(p.text))[:n]:
         para = ctx.corpus.paragraph(p.id)
         why = explain(ThemeScore(f.theme, p.score, tuple(p.cues), True))
         cite = f"{esc(citer.source(p.doc_id))} · ¶{para.n} {citer.mark(p.id)}"
@@ -60,14 +61,15 @@ def evidence(f: ThemeFindings, ctx: Context, citer: Citer, n: int = 5) -> str:
     return "".join(items) or '<p class="empty">No passage is coded to this theme.</p>'
 
 
-def figures_table(f: ThemeFindings, citer: Citer, limit: int = 15) -> str:
-    rows = [(x["text"], x.get("entity") or x.get("unit") or "", x["sentence"], citer.mark(x["paragraph_id"])) for x in f.figures[:limit]]
-    note = f" (first {limit} of {len(f.figures)}; all in data/figures.csv)" if len(f.figures) > limit else ""
+def figures_table(f: ThemeFindings, citer: Citer, limit: int = 10) -> str:
+    figures = _unique(f.figures, lambda x: (x["text"], match_key(x["sentence"])))
+    rows = [(x["text"], x.get("entity") or x.get("unit") or "", x["sentence"], citer.mark(x["paragraph_id"])) for x in figures[:limit]]
+    note = f" (first {limit} of {len(figures)}; all in data/figures.csv)" if len(figures) > limit else ""
     return render.table(["figure", "what it measures", "stated in", "source"], rows, raw_columns=(3,),
                         caption=f"Figures stated in {f.label} passages{note}")
 
 
-def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Path | None, limit: int = 14) -> str:
+def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Path | None, limit: int = 10) -> str:
     if not f.events:
         return '<p class="empty">No dated event is stated in these passages.</p>'
     points = []
@@ -78,9 +80,17 @@ def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Pa
         points.append((e["position"], _date_label(e).removesuffix(" (planned)"), key))
     chart = charts.publish(charts.timeline(points, title=f"{f.label}: dated events stated in the sources"), f"{f.theme}-timeline",
                            "Each dot is a date the sources state in a passage coded to this theme; colour = source.", figures_dir)
-    rows = [(_date_label(e), e["sentence"], citer.mark(e["paragraph_id"])) for e in f.events[:limit]]
-    note = f" (first {limit} of {len(f.events)}; all in data/events.csv)" if len(f.events) > limit else ""
+    events = _unique(f.events, lambda e: (e["start"], match_key(e["sentence"])))
+    rows = [(_date_label(e), e["sentence"], citer.mark(e["paragraph_id"])) for e in events[:limit]]
+    note = f" (first {limit} of {len(events)}; all in data/events.csv)" if len(events) > limit else ""
     return chart + render.table(["date", "event, as the source states it", "source"], rows, raw_columns=(2,), caption=f"Timeline{note}")
+
+
+def _unique(items: list, key) -> list:
+    """The items in order, dropping any whose key an earlier one had: the same passage, figure or statement
+    reported by several sources (syndicated articles, quotes repeated) is shown once, at its first source."""
+    seen: set = set()
+    return [x for x in items if not (key(x) in seen or seen.add(key(x)))]
 
 
 def _short(text: str, limit: int = 28) -> str:
@@ -99,7 +109,7 @@ def _date_label(event: dict) -> str:
 
 
 def actors(f: ThemeFindings, citer: Citer, limit: int = 10) -> str:
-    rows = [(a["name"], a["kind"], str(len(a["passages"])), citer.marks(a["passages"], limit=3)) for a in f.actors[:limit]]
+    rows = [(a["name"], a["kind"], str(len(a["passages"])), citer.marks(a["passages"], limit=2)) for a in f.actors[:limit]]
     table = render.table(["actor", "kind", "passages", "e.g."], rows, raw_columns=(3,), numeric_columns=(2,),
                          caption=f"Who appears in {f.label} passages")
     pairs = ", ".join(f"{esc(p['a'])} with {esc(p['b'])} ({p['passages']})" for p in f.pairs[:6])
@@ -118,15 +128,15 @@ def framing(f: ThemeFindings, citer: Citer, figures_dir: str | Path | None) -> s
         out += charts.publish(fig, f"{f.theme}-framing", "Passages naming Russia or China that carry cooperation or tension cues "
                               "from the codebook, before and from February 2022.", figures_dir)
     sources = sorted(f.framing["source"].items(), key=lambda item: -sum(len(v) for v in item[1].values()))
-    shown = sources[:10]
-    rows = [[source] + [f"{len(cell[k])} {citer.marks(cell[k], limit=2)}" if cell[k] else "0" for k in keys] for source, cell in shown]
+    shown = sources[:8]
+    rows = [[source] + [f"{len(cell[k])} {citer.marks(cell[k], limit=1)}" if cell[k] else "0" for k in keys] for source, cell in shown]
     note = f"; the {len(shown)} sources with most, of {len(sources)}" if len(sources) > len(shown) else ""
     return out + render.table(["source", "Russia · cooperation", "Russia · tension", "China · cooperation", "China · tension"],
                               rows, raw_columns=(1, 2, 3, 4), caption=f"Framing cues by source (passages, with examples{note})")
 
 
 def voices(f: ThemeFindings, citer: Citer, limit: int = 6) -> str:
-    rows = [(q["speaker"], q["text"], citer.mark(q["paragraph_id"])) for q in f.quotes[:limit]]
+    rows = [(q["speaker"], q["text"], citer.mark(q["paragraph_id"])) for q in _unique(f.quotes, lambda q: match_key(q["text"]))[:limit]]
     return render.table(["who", "says", "source"], rows, raw_columns=(2,), caption="Attributed statements in these passages")
 
 
@@ -144,5 +154,5 @@ def compare(f: ThemeFindings, ctx: Context, citer: Citer, actor_ids: list[str], 
             continue
         name = next(m.name for pid in pids for m in ctx.mentions[pid] if m.actor_id == actor_id)
         by_period = Counter(ctx.period(pid) for pid in pids)
-        rows.append([name] + [str(by_period.get(p, 0)) for p in PERIODS[:2]] + [citer.marks(sorted(pids), limit=4)])
+        rows.append([name] + [str(by_period.get(p, 0)) for p in PERIODS[:2]] + [citer.marks(sorted(pids), limit=3)])
     return render.table(["", *PERIODS[:2], "passages"], rows, raw_columns=(3,), numeric_columns=(1, 2), caption=title)

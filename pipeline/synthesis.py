@@ -84,6 +84,6 @@ def balance(findings: list[ThemeFindings], citer: Citer, figures_dir: str | Path
             if period not in f.framing["period"]:
                 continue
             cells = [_count(f, k, period) for k in keys]
-            rows.append([f.label, period] + [f"{len(c)} {citer.marks(c, limit=2)}" if c else "0" for c in cells])
+            rows.append([f.label, period] + [f"{len(c)} {citer.marks(c, limit=1)}" if c else "0" for c in cells])
     return chart + render.table(["theme", "period", "Russia · coop.", "Russia · tension", "China · coop.", "China · tension"],
                                 rows, raw_columns=(2, 3, 4, 5), caption="By period (passages, with examples)")
