@@ -427,13 +427,20 @@ class Bench:
             info = synth.write_corpus(path, docs, seed=docs, pool=self.pool)
             self.corpora[label] = (path, docs, info["bytes"])
             log(f"  synthetic corpus: {docs} documents, {info['bytes'] / 1e6:.1f} MB")
+        if "big" not in self.args.skip:  # issue 4: a 50 MB text file, built within bounded memory
+            path = self.work / "corpus-50mb"
+            self.corpora["big"] = (path, 1, synth.write_big_document(path, 50 * 10**6, pool=self.pool))
+            log(f"  one document of {self.corpora['big'][2] / 1e6:.1f} MB")
 
-    def corpus_stage(self, label: str) -> None:
+    def corpus_stage(self, label: str, jobs: int = 1) -> None:
         path, docs, nbytes = self.corpora[label]
         work = self.fresh(f"stage{docs}")
-        r = self.run([PY, HERE / "corpus_stage.py", path, "--cache", work / "cache"], timeout=self.args.timeout_large)
+        r = self.run([PY, HERE / "corpus_stage.py", path, "--cache", work / "cache", "--jobs", str(jobs)],
+                     timeout=self.args.timeout_large)
         detail = _last_json(r.out)
-        case = self.case(f"corpus stage, {docs:,} docs ({nbytes / 1e6:.1f} MB)")
+        what = "one 50 MB document" if label == "big" else f"{docs:,} docs"
+        workers = f", {jobs} jobs" if jobs > 1 else ""
+        case = self.case(f"corpus stage, {what} ({nbytes / 1e6:.1f} MB){workers}")
         case.runs.append(r)
         case.extra.append(detail)
         self.done(work)
@@ -528,8 +535,12 @@ class Bench:
             log("cold build with a cold matplotlib font cache")
             self.cold_fonts()
         for _ in range(a.n_large):
-            log(f"corpus stage: {a.docs_small} documents")
+            log(f"corpus stage: {a.docs_small} documents, one and two workers")
             self.corpus_stage("small")
+            self.corpus_stage("small", jobs=2)
+            if "big" in self.corpora:
+                log("corpus stage: one 50 MB document")
+                self.corpus_stage("big")
             if "large" in self.corpora:
                 log(f"corpus stage: {a.docs_large} documents")
                 self.corpus_stage("large")
@@ -628,7 +639,7 @@ class Bench:
             c.median < 15 if c and c.median else None)
         rates, bounds = [], []
         for case in self.cases.values():
-            if case.name.startswith("corpus stage"):
+            if case.name.startswith("corpus stage") and "jobs" not in case.name:
                 label = case.name.removeprefix("corpus stage, ")
                 r = [e.get("mb_per_s") for e in case.extra if e and e.get("mb_per_s")]
                 if r:
@@ -739,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-snapshot", dest="snapshot", action="store_false",
                     help="run the live working tree instead of a frozen copy (edits made during the run then count)")
     ap.add_argument("--timeout-large", type=float, default=240, help="seconds before a large-corpus run is stopped (FAIL)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["seed", "large", "add"], help="leave out groups of cases")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["seed", "large", "add", "big"], help="leave out groups of cases")
     ap.add_argument("--no-xelatex", action="store_true", help="naive chain PDF with the weasyprint CLI; do not install TeX")
     ap.add_argument("--profile", action="store_true", help="also write cProfile/importtime profiles to benchmarks/profiles/")
     ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")

@@ -126,6 +126,21 @@ def add_documents(corpus: Path, n: int = 1, seed: int = 7, pool: Pool | None = N
     return names
 
 
+def write_big_document(out: Path, size: int, pool: Pool | None = None, seed: int = 50) -> int:
+    """A corpus of one document of about ``size`` bytes: real body paragraphs, each numbered so none repeats."""
+    pool = pool or Pool()
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    blocks, total = ["A very long report"], 0
+    while total < size:
+        blocks.append(f"{rng.choice(pool.body).text} (Section {len(blocks)}.)")
+        total += len(blocks[-1].encode()) + 2
+    (out / "big.txt").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    (out / "metadata.yaml").write_text('documents:\n  - file: big.txt\n    title: "A very long report"\n    date: 2024\n',
+                                       encoding="utf-8")
+    return (out / "big.txt").stat().st_size
+
+
 def corpus_bytes(corpus: Path) -> int:
     return sum(p.stat().st_size for p in corpus.iterdir() if p.suffix in (".txt", ".md"))
 

@@ -246,8 +246,8 @@ def theme_statements(ctx: Context, f: ThemeFindings, ids: set[str]) -> list[Stat
         text = "; ".join(parts) + "."
         out.append(Statement(text[0].upper() + text[1:], list(dict.fromkeys(cites))))
     if f.figures:
-        strongest_ids = [p.id for p in f.passages]
-        fig = min(f.figures, key=lambda x: strongest_ids.index(x["paragraph_id"]) if x["paragraph_id"] in strongest_ids else 10**6)
+        rank = {p.id: i for i, p in enumerate(f.passages)}  # strongest first
+        fig = min(f.figures, key=lambda x: rank.get(x["paragraph_id"], len(rank)))
         what = f" ({fig['entity']})" if fig.get("entity") else ""
         out.append(Statement(f"The figure stated in the strongest evidence: {fig['text']}{what}.", [fig["paragraph_id"]]))
     return out

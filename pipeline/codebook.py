@@ -35,7 +35,7 @@ class Cue:
     label: str
     regex: re.Pattern[str]
     weight: float = 1.0
-    needles: frozenset[str] | None = field(default=None, init=False, compare=False, repr=False)
+    needles: tuple[tuple[frozenset[str], ...], ...] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "needles", prefilter.needles(self.regex))  # see prefilter.py
@@ -96,7 +96,7 @@ class Codebook:
         (prefilter.py); computed on first use, since only coding needs them."""
         cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
-        found = {n for c in cues for n in c.needles or ()}
+        found = {n for c in cues for conj in c.needles or () for s in conj for n in s}
         return tuple(sorted(found)), prefilter.unusual_characters(found)
 
 

@@ -68,7 +68,10 @@ def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (),
 
 
 def _may_match(cue: Cue, present: frozenset[str] | None) -> bool:
-    return present is None or cue.needles is None or not cue.needles.isdisjoint(present)
+    """False when the sentence lacks what every match of the cue contains (prefilter.needles)."""
+    if present is None or cue.needles is None:
+        return True
+    return any(all(not s.isdisjoint(present) for s in conj) for conj in cue.needles)
 
 
 def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, frozenset[str] | None]] | None = None

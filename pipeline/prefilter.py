@@ -22,14 +22,26 @@ _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 _BMP = "".join(map(chr, range(0x80, 0x10000)))
 
 
-def needles(regex: re.Pattern[str]) -> frozenset[str] | None:
-    """Lowercase strings one of which every match of ``regex`` contains; None when there is no such set."""
-    found = _sequence(_parser.parse(regex.pattern, regex.flags))
-    return frozenset(n.lower() for n in found) if found else None
+def needles(regex: re.Pattern[str]) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """When ``regex`` can match, in lowercase terms: for one of the returned alternatives, every set in it
+    has a string that the match contains. None when no such condition can be read off the pattern.
+
+    A pattern of alternatives (``a|b|c``, how cues spell one thing several ways) gives one condition per
+    alternative, and a sequence requires each of its literal runs: "Russian (state )?(media|TV)" needs
+    "russian" and one of "media", "tv", which most sentences naming Russia lack.
+    """
+    items = list(_parser.parse(regex.pattern, regex.flags))
+    core = [(op, av) for op, av in items if op not in _ZERO_WIDTH]  # assertions consume nothing: no text to require
+    alternatives = [list(alt) for alt in core[0][1][1]] if len(core) == 1 and core[0][0] is sre.BRANCH else [items]
+    found = [_conjuncts(alt) for alt in alternatives]
+    if not all(found):
+        return None
+    return tuple(tuple(frozenset(n.lower() for n in s) for s in conj) for conj in found)
 
 
-def _sequence(items) -> set[str] | None:
-    """Needles of a sequence: its first literal run of MIN_NEEDLE characters, or the first element with needles."""
+def _conjuncts(items) -> list[set[str]]:
+    """Sets of strings a match of the sequence contains one of, each: its literal runs and mandatory parts."""
+    out: list[set[str]] = []
     run: list[str] = []
     for op, av in items:
         if op is sre.LITERAL:
@@ -38,23 +50,23 @@ def _sequence(items) -> set[str] | None:
         if op in _ZERO_WIDTH:  # consumes nothing: the literals either side stay adjacent in the text
             continue
         if len(run) >= MIN_NEEDLE:
-            return {"".join(run)}
+            out.append({"".join(run)})
         run = []
-        inner = _element(op, av)
-        if inner:
-            return inner
-    return {"".join(run)} if len(run) >= MIN_NEEDLE else None
+        out += _element(op, av)
+    if len(run) >= MIN_NEEDLE:
+        out.append({"".join(run)})
+    return out
 
 
-def _element(op, av) -> set[str] | None:
-    if op is sre.BRANCH:  # every alternative needs needles, and a match goes through one of them
-        alternatives = [_sequence(alt) for alt in av[1]]
-        return set().union(*alternatives) if all(alternatives) else None
+def _element(op, av) -> list[set[str]]:
+    if op is sre.BRANCH:  # a match goes through one alternative: the union of one set from each
+        alternatives = [_conjuncts(alt) for alt in av[1]]
+        return [set().union(*(max(a, key=lambda s: min(map(len, s))) for a in alternatives))] if all(alternatives) else []
     if op is sre.SUBPATTERN:
-        return _sequence(av[-1])
+        return _conjuncts(av[-1])
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:  # matched at least once
-        return _sequence(av[2])
-    return None
+        return _conjuncts(av[2])
+    return []
 
 
 @functools.cache

@@ -47,8 +47,9 @@ def key_findings(findings: list[ThemeFindings], paragraphs_by_period: dict[str, 
         base = paragraphs_by_period[PERIODS[1]] / total
         shares = {}
         for f in coded:
-            later = [p.id for p in f.passages if _period_of_passage(f, p.doc_id) == PERIODS[1]]
-            dated = [p for p in f.passages if _period_of_passage(f, p.doc_id) in PERIODS[:2]]
+            period = {c["doc_id"]: c["period"] for c in f.coverage}
+            later = [p.id for p in f.passages if period.get(p.doc_id, PERIODS[2]) == PERIODS[1]]
+            dated = [p for p in f.passages if period.get(p.doc_id, PERIODS[2]) in PERIODS[:2]]
             if dated:
                 shares[f.label] = (len(later) / len(dated), later)
         if shares:
@@ -57,10 +58,6 @@ def key_findings(findings: list[ThemeFindings], paragraphs_by_period: dict[str, 
                 f"{label} leans most on sources from February 2022 on: {share:.0%} of its dated passages come from them, "
                 f"against {base:.0%} of all dated paragraphs in the corpus.", later[:2]))
     return out[:8]
-
-
-def _period_of_passage(f: ThemeFindings, doc_id: str) -> str:
-    return next((c["period"] for c in f.coverage if c["doc_id"] == doc_id), PERIODS[2])
 
 
 def render_key_findings(statements: list[Statement], citer: Citer) -> str:

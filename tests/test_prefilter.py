@@ -10,11 +10,20 @@ from pipeline.corpus import load_corpus
 from pipeline.prefilter import needles, present
 
 
-def test_needles_are_literal_runs_every_match_contains():
-    assert needles(re.compile(r"(?<!\w)soft[\s\-]+power(?:e?s)?", re.I)) == {"soft"}
-    assert needles(re.compile(r"\bEAEU\b|\bEurasian Economic (?:Union|Commission)\b|ЕАЭС", re.I)) == {"eaeu", "eurasian economic ", "еаэс"}
-    assert needles(re.compile(r"\b(?:re-?education|detention) camps?", re.I)) == {"education", "detention"}  # "re" is too short
-    assert needles(re.compile(r"\w+ovich", re.I)) == {"ovich"}  # the literal after a repeat is still required
+def conditions(pattern: str) -> list[list[set[str]]] | None:
+    found = needles(re.compile(pattern, re.I))
+    return None if found is None else [[set(s) for s in conj] for conj in found]
+
+
+def test_a_sequence_requires_each_of_its_literal_runs():
+    assert conditions(r"(?<!\w)soft[\s\-]+power(?:e?s)?") == [[{"soft"}, {"power"}]]
+    assert conditions(r"\b(?:re-?education|detention) camps?") == [[{"education", "detention"}, {" camp"}]]  # "re" is too short
+    assert conditions(r"\w+ovich") == [[{"ovich"}]]  # a literal after a repeat is still required
+
+
+def test_alternatives_give_one_condition_each():
+    assert conditions(r"\bEAEU\b|\bEurasian Economic (?:Union|Commission)\b|ЕАЭС") == \
+        [[{"eaeu"}], [{"eurasian economic "}, {"union", "commission"}], [{"еаэс"}]]
 
 
 def test_a_pattern_with_an_alternative_lacking_literals_gets_no_needles():
