@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,12 +66,18 @@ def coverage(doc_labels: Sequence[str], passages: Sequence[int], totals: Sequenc
     return fig
 
 
+MAX_DOTS = 150  # beyond this a timeline counts events per year: a dot each would make a multi-megabyte chart
+
+
 def timeline(points: Sequence[tuple[float, str, str]], *, title: str) -> Figure:
     """Dated events: (position in years, short label, colour key).
 
     Labels go into lanes above and below the axis, each in the nearest lane where it overlaps no other;
     a label with no free lane is left off (its dot stays, and the table under the chart lists every event).
+    More than MAX_DOTS events are drawn as a count per year instead.
     """
+    if len(points) > MAX_DOTS:
+        return _per_year([p[0] for p in points], title=title)
     fig, ax = new_figure(7.0, 2.6 if len(points) < 12 else 3.4)
     points = sorted(points)
     xs = [p[0] for p in points]
@@ -87,7 +94,7 @@ def timeline(points: Sequence[tuple[float, str, str]], *, title: str) -> Figure:
     for k in keys:  # one collection per source: a thousand events stay one SVG element each, not a group each
         ax.scatter([x for x, _, key in points if key == k], [0] * sum(1 for p in points if p[2] == k), s=22, color=colour[k],
                    zorder=3, label=k)
-    for (x, label, key), lane in zip(points, lanes):
+    for (x, label, _), lane in zip(points, lanes):
         if lane is not None:
             ax.vlines(x, 0, lane * 0.8, color=GRID, linewidth=0.8)
             ax.text(x, lane * 0.8, label, fontsize=7, ha="center", va="bottom" if lane > 0 else "top", color=INK)
@@ -98,6 +105,16 @@ def timeline(points: Sequence[tuple[float, str, str]], *, title: str) -> Figure:
     if len(keys) > 1:
         ax.legend(loc="upper left", frameon=False, fontsize=7, ncols=min(3, len(keys)), bbox_to_anchor=(0, -0.12))
     ax.set_title(title, loc="left", color=INK)
+    return fig
+
+
+def _per_year(positions: Sequence[float], *, title: str) -> Figure:
+    fig, ax = new_figure(7.0, 2.6)
+    counts = Counter(int(x) for x in positions)
+    ax.bar(list(counts), list(counts.values()), color=NEUTRAL, width=0.8)
+    ax.set_ylabel("events stated")
+    ax.set_title(f"{title} (per year)", loc="left", color=INK)
+    ax.grid(axis="x", visible=False)
     return fig
 
 

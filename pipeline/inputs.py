@@ -57,11 +57,16 @@ def kernel_code_digest(notebooks: Iterable[Path]) -> str:
 
     Editing the CLI, the build or the export then re-runs no notebook; only the brief is rebuilt.
     """
-    todo = {"execute"}  # the build imports it into every kernel to reset it between notebooks
+    roots = {"execute"}  # the build imports it into every kernel to reset it between notebooks
     for path in notebooks:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        todo |= _imported("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
-    seen: set[str] = set()
+        roots |= _imported("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+    return module_digest(frozenset(roots))
+
+
+def module_digest(roots: frozenset[str]) -> str:
+    """Hash of the named pipeline modules and every pipeline module they import, directly or not."""
+    todo, seen = set(roots), set()
     while todo:
         name = todo.pop()
         source = PACKAGE_DIR / f"{name}.py"

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import analysis, extract
 from .codebook import load_codebook
 from .corpus import Document, load_corpus
-from .inputs import code_digest, corpus_files, sha256
+from .inputs import corpus_files, module_digest, sha256
 from .parallel import pmap
 from .render import Citer
 
@@ -32,9 +32,10 @@ def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: st
     if cache_dir is None:
         return analysis.build_context(load_corpus(corpus_dir, jobs=jobs), codebook, gazetteer)
     cache = Path(cache_dir)
-    depends = [codebook.digest, sha256(actors_file.read_bytes()), code_digest()]
+    # A document's analysis depends on the modules analysis.py imports; the whole context on the session's.
+    depends = [codebook.digest, sha256(actors_file.read_bytes()), module_digest(frozenset({"analysis"}))]
     files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
-    key = sha256("|".join([files, *depends]).encode())[:32]
+    key = sha256("|".join([files, *depends, module_digest(frozenset({"session"}))]).encode())[:32]
     path = cache / "context" / f"{key}.pickle"
     ctx = _read(path)
     if ctx is None:

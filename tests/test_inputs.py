@@ -139,3 +139,14 @@ def test_editing_one_notebook_reruns_it_and_the_synthesis_only(seed_build, tmp_p
     ran = sorted(p.name for p in PARTS if p.name not in result.cached)
     assert ran in (["20_xinjiang"], ["20_xinjiang", "90_synthesis"])  # the synthesis re-runs only if the findings moved
     assert "An analyst" in (settings.out / "brief.html").read_text(encoding="utf-8")
+
+
+def test_a_documents_analysis_is_keyed_on_the_code_that_computes_it(tmp_path, monkeypatch):
+    package = tmp_path / "pipeline"
+    shutil.copytree(inputs.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(inputs, "PACKAGE_DIR", package)
+    before = inputs.module_digest(frozenset({"analysis"}))
+    (package / "charts.py").write_text((package / "charts.py").read_text() + "\n# a chart changed\n")
+    assert inputs.module_digest(frozenset({"analysis"})) == before  # cached analyses of 10,000 documents stay valid
+    (package / "coding.py").write_text((package / "coding.py").read_text() + "\n# the coding changed\n")
+    assert inputs.module_digest(frozenset({"analysis"})) != before
