@@ -27,7 +27,8 @@ import nbformat
 from . import assemble, changes, datasets, export, notebooks
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
-from .execute import die_with_parent, run_notebook
+from .execute import run_notebook
+from .parallel import die_with_parent
 from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date
 from .render import Citer
 from .session import load_context

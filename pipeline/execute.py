@@ -8,29 +8,12 @@ import contextlib
 import logging
 import multiprocessing.util
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from .errors import NotebookFailed
-
-
-def die_with_parent(parent: int) -> None:
-    """Pool initializer: the worker is killed when the build process dies, even by SIGKILL (Linux).
-
-    Without it a killed build leaves its workers running: they go on executing queued notebooks into the
-    dead build's staging directory and then wait for work forever.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        with contextlib.suppress(Exception):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the build died before the line above ran
-        os._exit(1)
 
 
 def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) -> float:

@@ -1,14 +1,31 @@
 """Mapping a function over many items in worker processes, when there are enough to pay for starting them."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
-from .execute import die_with_parent
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: the worker is killed when the build process dies, even by SIGKILL (Linux).
+
+    Without it a killed build leaves its workers running: they go on with queued work (notebooks) into the
+    dead build's staging directory and then wait for work forever.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the build died before the line above ran
+        os._exit(1)
+
 
 MIN_ITEMS = 200  # below this, starting workers (about half a second each) costs more than it saves
 
