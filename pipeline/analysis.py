@@ -96,7 +96,7 @@ class Context:
 
     def doc_label(self, doc: Document) -> str:
         date = doc.meta.date.iso() if doc.meta.date else "undated"
-        return f"{doc.meta.publisher or doc.id} ({date})"
+        return f"{doc.meta.source or doc.id} ({date})"
 
     def period(self, pid: str) -> str:
         """The period of the document a paragraph belongs to."""

@@ -78,7 +78,7 @@ def render(changes: Changes, citer: Citer, label: dict[str, str]) -> str:
     items = []
     for verb, docs in (("added", changes.added), ("removed", changes.removed)):
         if docs:
-            names = "; ".join(f"{esc(d['title'])} ({esc(d['publisher'] or 'unknown publisher')}, {esc(d['date'] or 'undated')})"
+            names = "; ".join(f"{esc(d['title'])} ({esc(d['publisher'] or d['author'] or 'unknown publisher')}, {esc(d['date'] or 'undated')})"
                               for d in docs[:SHOWN])
             items.append(f"<li><strong>{len(docs)} document{'s' if len(docs) > 1 else ''} {verb}:</strong> {names}{_more(len(docs))}</li>")
     for theme, old, new, pids in changes.themes:

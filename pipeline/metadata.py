@@ -109,6 +109,11 @@ class DocumentMeta:
     notes: str | None = None
     author: str | None = None
 
+    @property
+    def source(self) -> str | None:
+        """Who the brief names as the source: the publisher, or the author when no publisher is given."""
+        return self.publisher or self.author
+
 
 def _entry_lines(text: str) -> list[int]:
     """Line numbers (1-based) of each '- file:'-style list item, for error messages."""

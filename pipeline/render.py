@@ -40,7 +40,7 @@ class Citer:
 
     def source(self, doc_id: str) -> str:
         meta = self.corpus.document(doc_id).meta
-        parts = [meta.publisher or "unknown publisher", meta.date.label() if meta.date else "undated"]
+        parts = [meta.source or "unknown publisher", meta.date.label() if meta.date else "undated"]
         return ", ".join(parts)
 
     def mark(self, pid: str) -> str:

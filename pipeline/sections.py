@@ -76,7 +76,7 @@ def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Pa
     docs = [ctx.corpus.paragraph(e["paragraph_id"]).doc_id for e in f.events]
     many = len(set(docs)) > len(charts.PALETTE)  # then one colour: a legend of dozens of sources says nothing
     for e, doc in zip(f.events, docs):
-        key = "events from many sources (listed below)" if many else f"[{citer.number[doc]}] {_short(ctx.corpus.document(doc).meta.publisher or doc)}"
+        key = "events from many sources (listed below)" if many else f"[{citer.number[doc]}] {_short(ctx.corpus.document(doc).meta.source or doc)}"
         points.append((e["position"], _date_label(e).removesuffix(" (planned)"), key))
     chart = charts.publish(charts.timeline(points, title=f"{f.label}: dated events stated in the sources"), f"{f.theme}-timeline",
                            "Each dot is a date the sources state in a passage coded to this theme; colour = source.", figures_dir)
