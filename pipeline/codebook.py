@@ -91,13 +91,11 @@ class Codebook:
         return self.themes[theme_id]
 
     @functools.cached_property
-    def needles(self) -> tuple[tuple[str, ...], frozenset[str]]:
-        """Every cue's needles, and the characters for which their lowercase test must not be trusted
-        (prefilter.py); computed on first use, since only coding needs them."""
+    def scanner(self) -> prefilter.Scanner:
+        """Finds the cues' needles in a text (prefilter.py); made on first use, since only coding needs it."""
         cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
-        found = {n for c in cues for conj in c.needles or () for s in conj for n in s}
-        return tuple(sorted(found)), prefilter.unusual_characters(found)
+        return prefilter.Scanner({n for c in cues for conj in c.needles or () for s in conj for n in s})
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

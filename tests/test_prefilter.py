@@ -7,7 +7,7 @@ from pipeline.codebook import load_codebook
 from pipeline.coding import _may_match
 from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
 from pipeline.corpus import load_corpus
-from pipeline.prefilter import needles, present
+from pipeline.prefilter import needles
 
 
 def conditions(pattern: str) -> list[list[set[str]]] | None:
@@ -32,23 +32,21 @@ def test_a_pattern_with_an_alternative_lacking_literals_gets_no_needles():
 
 
 def test_characters_regex_folds_differently_disable_the_prefilter():
-    codebook = load_codebook(DEFAULT_CODEBOOK / "themes.yaml")
-    all_needles, unusual = codebook.needles
+    scanner = load_codebook(DEFAULT_CODEBOOK / "themes.yaml").scanner
     long_s = "Kazakh\u017f in China were detained"  # re equates the long s with "s"; str.lower keeps it "ſ"
-    assert "\u017f" in unusual and present(long_s, all_needles, unusual) is None
-    assert "\u212a" not in unusual  # the Kelvin sign lowercases to "k": the lowercase test holds for it
+    assert "\u017f" in scanner.unusual and scanner.present(long_s) is None
+    assert "\u212a" not in scanner.unusual  # the Kelvin sign lowercases to "k": the lowercase test holds for it
 
 
 def test_no_cue_that_matches_a_sentence_is_ever_skipped():
     codebook = load_codebook(DEFAULT_CODEBOOK / "themes.yaml")
-    all_needles, unusual = codebook.needles
     cues = [c for t in codebook.themes.values() for c in (*t.cues, *t.exclusions)]
     cues += [c for group in (codebook.framing.subjects, codebook.framing.tones) for cs in group.values() for c in cs]
     sentences = [s.text for p in load_corpus(DEFAULT_CORPUS).paragraphs() for s in p.sentences]
     sentences += ["ОДКБ и ЕАЭС", "the CSTO's", "SOFT POWER", "Sinьцзян", "Uyghurs", "RT and Sputnik"]
     matched = 0
     for sentence in sentences:
-        found = present(sentence, all_needles, unusual)
+        found = codebook.scanner.present(sentence)
         for cue in cues:
             if cue.regex.search(sentence):
                 matched += 1
