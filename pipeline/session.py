@@ -52,10 +52,17 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
              for d in documents]
     found = [_read(p) for p in paths]
     missing = [i for i, a in enumerate(found) if a is None]
-    for i, result in zip(missing, pmap(analysis.analyse_document, [(documents[i], codebook, gazetteer) for i in missing], jobs)):
-        found[i] = result
-        _write(paths[i], result)
+    work = [(documents[i], codebook, gazetteer, paths[i]) for i in missing]
+    for i, data in zip(missing, pmap(_analyse_and_store, work, jobs)):
+        found[i] = pickle.loads(data)
     return found
+
+
+def _analyse_and_store(doc: Document, codebook, gazetteer: list, path: Path) -> bytes:
+    """A document's analysis, written to the cache and returned pickled: a worker pickles it once, for both."""
+    data = pickle.dumps(analysis.analyse_document(doc, codebook, gazetteer), protocol=pickle.HIGHEST_PROTOCOL)
+    _write_bytes(path, data)
+    return data
 
 
 def _read(path: Path):
@@ -67,9 +74,13 @@ def _read(path: Path):
 
 
 def _write(path: Path, value) -> None:
+    _write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.write_bytes(data)
     tmp.replace(path)
 
 
