@@ -37,7 +37,7 @@ class Actor:
     stands_for: str | None = None  # places: the state a capital names when used as a metonym
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Mention:
     actor_id: str
     name: str
@@ -48,7 +48,7 @@ class Mention:
     sentence_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Quote:
     paragraph_id: str
     sentence_id: str  # the sentence where the quoted text starts

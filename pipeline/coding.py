@@ -22,7 +22,7 @@ from .corpus import Corpus, Paragraph
 from .text import match_key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class ThemeScore:
     theme: str
     score: float
@@ -31,7 +31,7 @@ class ThemeScore:
     coverage: float = 0.0  # share of the paragraph's sentences carrying a cue of this theme
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Framing:
     """How a passage speaks of Russia and of China: who is named, and which tone cues fired."""
 

@@ -22,13 +22,13 @@ from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDat
 from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Sentence:
     id: str  # "<paragraph id>-s<k>"
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Paragraph:
     id: str
     doc_id: str
@@ -42,7 +42,7 @@ class Paragraph:
         return "psg-" + self.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Removal:
     """A source paragraph the cleaning dropped, and why (shown in the methods section)."""
 

@@ -124,7 +124,7 @@ def parse_number(text: str) -> float | None:
 
 # --- figures --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Figure:
     paragraph_id: str
     sentence_id: str
@@ -323,7 +323,7 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
 
 # --- events ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class Event:
     """A date the text states, at the precision it gives.
 

@@ -35,7 +35,7 @@ _Loader.yaml_implicit_resolvers = {
 
 
 @functools.total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
 class PartialDate:
     """A date known to year, month or day precision. Orders by its first day, coarser first on ties."""
 
