@@ -101,6 +101,7 @@ class Builder:
         self.result.warnings += [str(w) for w in ctx.corpus.warnings]
         for w in ctx.corpus.warnings:
             self.log(f"  warning: {w}")
+        del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
         self.step("corpus, coding, extraction", t0)
         with build_lock(s.out):
             staging_root = s.out / ".staging"
@@ -109,6 +110,7 @@ class Builder:
             staging.mkdir(parents=True)
             try:
                 executed = self.execute_parts(staging)
+                ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
                 self.export(staging, executed, ctx)
                 self.result.timings["total"] = round(time.perf_counter() - t0, 3)
                 self.write_manifest(staging, ctx)
