@@ -61,7 +61,7 @@ def evidence(f: ThemeFindings, ctx: Context, citer: Citer, n: int = 5) -> str:
     return "".join(items) or '<p class="empty">No passage is coded to this theme.</p>'
 
 
-def figures_table(f: ThemeFindings, citer: Citer, limit: int = 10) -> str:
+def figures_table(f: ThemeFindings, citer: Citer, limit: int = 8) -> str:
     figures = _unique(f.figures, lambda x: (x["text"], match_key(x["sentence"])))
     rows = [(x["text"], x.get("entity") or x.get("unit") or "", x["sentence"], citer.mark(x["paragraph_id"])) for x in figures[:limit]]
     note = f" (first {limit} of {len(figures)}; all in data/figures.csv)" if len(figures) > limit else ""
@@ -69,7 +69,7 @@ def figures_table(f: ThemeFindings, citer: Citer, limit: int = 10) -> str:
                         caption=f"Figures stated in {f.label} passages{note}")
 
 
-def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Path | None, limit: int = 10) -> str:
+def timeline(f: ThemeFindings, ctx: Context, citer: Citer, figures_dir: str | Path | None, limit: int = 8) -> str:
     if not f.events:
         return '<p class="empty">No dated event is stated in these passages.</p>'
     points = []
@@ -108,7 +108,7 @@ def _date_label(event: dict) -> str:
     return label
 
 
-def actors(f: ThemeFindings, citer: Citer, limit: int = 10) -> str:
+def actors(f: ThemeFindings, citer: Citer, limit: int = 8) -> str:
     rows = [(a["name"], a["kind"], str(len(a["passages"])), citer.marks(a["passages"], limit=2)) for a in f.actors[:limit]]
     table = render.table(["actor", "kind", "passages", "e.g."], rows, raw_columns=(3,), numeric_columns=(2,),
                          caption=f"Who appears in {f.label} passages")
@@ -128,7 +128,7 @@ def framing(f: ThemeFindings, citer: Citer, figures_dir: str | Path | None) -> s
         out += charts.publish(fig, f"{f.theme}-framing", "Passages naming Russia or China that carry cooperation or tension cues "
                               "from the codebook, before and from February 2022.", figures_dir)
     sources = sorted(f.framing["source"].items(), key=lambda item: -sum(len(v) for v in item[1].values()))
-    shown = sources[:8]
+    shown = sources[:6]
     rows = [[source] + [f"{len(cell[k])} {citer.marks(cell[k], limit=1)}" if cell[k] else "0" for k in keys] for source, cell in shown]
     note = f"; the {len(shown)} sources with most, of {len(sources)}" if len(sources) > len(shown) else ""
     return out + render.table(["source", "Russia · cooperation", "Russia · tension", "China · cooperation", "China · tension"],
