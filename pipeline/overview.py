@@ -60,15 +60,21 @@ def theme_matrix(ctx: Context, figures_dir: str | Path | None) -> str:
     return charts.publish(fig, "overview-themes", "Theme coverage at a glance: documents in date order.", figures_dir)
 
 
-def quality(ctx: Context) -> str:
-    """What the loader noticed: decoding fallbacks, duplicates, near-duplicates, undated documents."""
-    notes = [esc(str(w)) for w in ctx.corpus.warnings]
+def quality(ctx: Context, shown: int = 12) -> str:
+    """What the loader noticed: decoding fallbacks, duplicates, near-duplicates, undated documents.
+
+    Beyond ``shown`` warnings or undated files the note counts the rest (``brief validate`` lists them all).
+    """
+    warnings = [esc(str(w)) for w in ctx.corpus.warnings]
+    notes = warnings[:shown] + ([f"and {len(warnings) - shown} more warnings: run brief validate to see them all"]
+                                if len(warnings) > shown else [])
     read_as = Counter(d.encoding for d in ctx.corpus.documents)
     if set(read_as) != {"utf-8"}:
         notes.append("documents read as: " + esc(", ".join(f"{how} ({n})" for how, n in sorted(read_as.items()))))
     undated = [d.meta.file for d in ctx.corpus.documents if not d.meta.date]
     if undated:
-        notes.append(f"{len(undated)} undated document(s), left out of time comparisons: {esc(', '.join(undated))}")
+        more = f" and {len(undated) - shown} more (data/documents.csv)" if len(undated) > shown else ""
+        notes.append(f"{len(undated)} undated document(s), left out of time comparisons: {esc(', '.join(undated[:shown]))}{more}")
     if not notes:
         return '<p class="note">Data quality: every document decoded as UTF-8; no duplicates; every document is dated.</p>'
     return '<p class="note">Data quality notes:</p><ul class="note">' + "".join(f"<li>{n}</li>" for n in notes) + "</ul>"
