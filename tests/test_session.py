@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from pipeline import analysis, corpus, session
-from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
+from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, PROJECT_ROOT
 from pipeline.parallel import pmap
 
 NEW = "Transit news\n\nIn March 2025 Kazakhstan and China agreed to raise traffic through Khorgos by 20 per cent.\n"
@@ -60,12 +62,38 @@ def test_the_cached_context_equals_a_fresh_one(grown):
         (fresh.coded, fresh.framing, fresh.figures, fresh.events, fresh.mentions, fresh.quotes)
 
 
-def _pid(_: int) -> int:
+PMAP_PROBE = """
+import os
+from pipeline.parallel import pmap
+
+def pid(_):
     return os.getpid()
+
+assert pmap(abs, [(-i,) for i in range(500)], jobs=2) == list(range(500))
+workers = set(pmap(pid, [(i,) for i in range(500)], jobs=2))
+print(bool(workers) and os.getpid() not in workers)
+"""
 
 
 def test_parallel_map_uses_worker_processes_and_keeps_the_order():
-    many = 500  # enough to be worth starting workers
-    assert pmap(abs, [(-i,) for i in range(many)], jobs=2) == list(range(many))
-    workers = set(pmap(_pid, [(i,) for i in range(many)], jobs=2))
-    assert workers and os.getpid() not in workers  # computed in worker processes, not here
+    # In a fresh process, as the CLI runs it: a process with other threads (this one, once a test has
+    # run a kernel client) computes in-process on purpose, since forking it would not be safe.
+    done = subprocess.run([sys.executable, "-c", PMAP_PROBE], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+
+
+def test_a_process_with_other_threads_maps_in_process():
+    import threading
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        assert set(pmap(_pid, [(i,) for i in range(500)], jobs=2)) == {os.getpid()}
+    finally:
+        stop.set()
+        helper.join()
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
