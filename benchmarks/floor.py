@@ -38,17 +38,7 @@ def run_parts(settings, staging: Path) -> dict[str, Path]:
     from pipeline import render
     from pipeline.config import PARTS
 
-    try:
-        from pipeline.build import _params
-    except ImportError:  # the build's parameters as of the benchmark's writing
-        def _params(part, settings, part_dir, staging):
-            params = {"corpus_dir": str(settings.corpus), "codebook_dir": str(settings.codebook), "out_dir": str(part_dir),
-                      "cache_dir": str(settings.cache)}
-            if part.theme:
-                params["theme"] = part.theme
-            if part.stage > 0:
-                params["findings_dir"] = str(staging / "findings")
-            return params
+    from pipeline.notebooks import notebook_parameters as _params  # the parameters the build passes
 
     current: list = []
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 
 from . import assemble, changes, datasets, export, notebooks
+from .notebooks import notebook_parameters
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook
@@ -64,16 +65,6 @@ def build_lock(out: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _params(part: Part, settings: Settings, part_dir: Path, staging: Path) -> dict:
-    params = {"corpus_dir": str(settings.corpus), "codebook_dir": str(settings.codebook), "out_dir": str(part_dir),
-              "cache_dir": str(settings.cache)}
-    if part.theme:
-        params["theme"] = part.theme
-    if part.stage > 0:
-        params["findings_dir"] = str(staging / "findings")
-    return params
 
 
 class Builder:
@@ -142,7 +133,7 @@ class Builder:
                 for part in (p for p in PARTS if p.stage == stage):
                     part_dir = staging / "parts" / part.name
                     part_dir.mkdir(parents=True)
-                    params = _params(part, s, part_dir, staging)
+                    params = notebook_parameters(part, s, part_dir, staging)
                     key = part_key(part, self.inputs, params, upstream)
                     cached = s.cache / "parts" / key
                     if not s.force and (cached / f"{part.name}.ipynb").is_file():

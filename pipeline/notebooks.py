@@ -9,11 +9,18 @@ import ast
 import json
 from pathlib import Path
 
-from .config import PARTS, Settings
+from .config import PARTS, Part, Settings
 from .errors import ConfigError
 
-# What the build passes to every notebook, and to the synthesis or a theme notebook in addition.
-COMMON = ("corpus_dir", "codebook_dir", "out_dir", "cache_dir")
+def notebook_parameters(part: Part, settings: Settings, part_dir: Path, staging: Path) -> dict:
+    """What the build passes to a notebook's parameters cell (``check`` makes sure each is declared)."""
+    params = {"corpus_dir": str(settings.corpus), "codebook_dir": str(settings.codebook), "out_dir": str(part_dir),
+              "cache_dir": str(settings.cache)}
+    if part.theme:
+        params["theme"] = part.theme
+    if part.stage > 0:
+        params["findings_dir"] = str(staging / "findings")
+    return params
 
 
 def parameters(path: Path) -> dict[str, tuple[object, int]]:
@@ -47,7 +54,7 @@ def check(settings: Settings, themes: list[str]) -> None:
     for part in PARTS:
         path = part.path(settings.notebooks)
         declared = parameters(path)
-        passed = list(COMMON) + (["theme"] if part.theme else []) + (["findings_dir"] if part.stage > 0 else [])
+        passed = notebook_parameters(part, settings, Path(), Path())
         problems += [f"{path}: the parameters cell does not define '{name}', which the build passes: add a default for it"
                      for name in passed if name not in declared]
         if part.theme and part.theme not in themes:
