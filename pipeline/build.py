@@ -30,7 +30,7 @@ from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook
 from .parallel import die_with_parent
-from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date
+from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
 from .render import Citer
 from .session import load_context
 
@@ -84,7 +84,7 @@ class Builder:
         t0 = time.perf_counter()
         if up_to_date(s, self.inputs):
             self.result.up_to_date = True
-            self.log(f"Up to date: nothing changed since the last build of {s.out / 'brief.html'} (--force rebuilds)")
+            self.log(up_to_date_message(s.out))
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
         ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs)  # validates corpus and codebook before any kernel starts
@@ -104,7 +104,7 @@ class Builder:
                 ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
                 self.export(staging, executed, ctx)
                 self.result.timings["total"] = round(time.perf_counter() - t0, 3)
-                self.write_manifest(staging, ctx)
+                self.write_manifest(staging)
                 self.publish(staging)
             finally:
                 if self.printer:
@@ -236,7 +236,7 @@ class Builder:
         found = changes.compare(out, manifest.get("built_at", "before"), tables, list(labels))
         return changes.render(found, Citer(ctx.corpus), labels)
 
-    def write_manifest(self, staging: Path, ctx) -> None:
+    def write_manifest(self, staging: Path) -> None:
         s = self.settings
         manifest = {
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "inputs": self.inputs.to_json(),

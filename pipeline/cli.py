@@ -75,12 +75,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .inputs import Inputs, up_to_date
+    from .inputs import Inputs, up_to_date, up_to_date_message
 
     settings = _settings(args)
     inputs = Inputs.read(settings)
     if up_to_date(settings, inputs):  # answered before importing Jupyter or the corpus code
-        print(f"Up to date: nothing changed since the last build of {settings.out / 'brief.html'} (--force rebuilds)")
+        print(up_to_date_message(settings.out))
         return 0
     from .build import build
 

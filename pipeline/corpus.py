@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import clean, formats
+from .inputs import module_digest
 from .parallel import pmap
 from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
@@ -210,23 +211,9 @@ def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarni
 # --- loading ------------------------------------------------------------------------------------
 
 def _cache_path(cache_dir: Path, meta: DocumentMeta, data_hash: str) -> Path:
-    key = hashlib.sha256(f"{_code_digest()}|{data_hash}|{meta!r}".encode()).hexdigest()[:32]
+    code = module_digest(frozenset({"corpus"}))  # corpus.py and what it imports: clean, text, formats, ...
+    key = hashlib.sha256(f"{code}|{data_hash}|{meta!r}".encode()).hexdigest()[:32]
     return cache_dir / "documents" / f"{key}.pickle"
-
-
-_CODE_DIGEST: str | None = None
-
-
-def _code_digest() -> str:
-    """Hash of the processing code, so a change to the rules invalidates cached documents."""
-    global _CODE_DIGEST
-    if _CODE_DIGEST is None:
-        here = Path(__file__).parent
-        h = hashlib.sha256()
-        for name in ("corpus.py", "clean.py", "text.py", "metadata.py", "formats.py"):
-            h.update((here / name).read_bytes())
-        _CODE_DIGEST = h.hexdigest()
-    return _CODE_DIGEST
 
 
 def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None) -> tuple[bytes, Path | None, tuple | None]:

@@ -64,6 +64,7 @@ def kernel_code_digest(notebooks: Iterable[Path]) -> str:
     return module_digest(frozenset(roots))
 
 
+@functools.cache  # per process: the code a process runs does not change under it
 def module_digest(roots: frozenset[str]) -> str:
     """Hash of the named pipeline modules and every pipeline module they import, directly or not."""
     todo, seen = set(roots), set()
@@ -188,6 +189,10 @@ def up_to_date(settings: Settings, inputs: Inputs) -> dict | None:
     if not all((settings.out / name).is_file() for name in wanted) or (settings.pdf and not manifest.get("pdf")):
         return None
     return manifest
+
+
+def up_to_date_message(out: Path) -> str:
+    return f"Up to date: nothing changed since the last build of {out / 'brief.html'} (--force rebuilds)"
 
 
 def changes(before: dict, now: Inputs) -> list[str]:

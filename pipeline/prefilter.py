@@ -19,7 +19,6 @@ from re import _parser
 
 MIN_NEEDLE = 3  # shorter runs are too common to filter anything
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
-_BMP = "".join(map(chr, range(0x80, 0x10000)))
 
 
 def needles(regex: re.Pattern[str]) -> tuple[tuple[frozenset[str], ...], ...] | None:
@@ -72,7 +71,8 @@ def _element(op, av) -> list[set[str]]:
 @functools.cache
 def _unusual(letter: str) -> frozenset[str]:
     """Characters ``re`` matches to ``letter`` when ignoring case whose ``str.lower`` differs from the letter's."""
-    same = re.findall(re.escape(letter), _BMP + letter.upper() + letter.lower(), re.IGNORECASE)
+    bmp = "".join(map(chr, range(0x80, 0x10000)))
+    same = re.findall(re.escape(letter), bmp + letter.upper() + letter.lower(), re.IGNORECASE)
     return frozenset(c for c in same if c.lower() != letter.lower())
 
 

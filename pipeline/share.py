@@ -6,11 +6,12 @@ import os
 import zipfile
 from pathlib import Path
 
+from .config import BRIEF_TITLE
 from .errors import BriefError
 from .inputs import previous_manifest
 
 CONTENTS = ("brief.html", "brief.pdf", "manifest.json", "data", "figures")
-README = """Kazakhstan between Russia and China: analytical brief built {built} UTC.
+README = """{title}: analytical brief built {built} UTC.
 
 brief.html     the brief; opens offline in any browser
 brief.pdf      the same brief for print
@@ -39,7 +40,7 @@ def share(reports: Path, dest: Path) -> tuple[Path, list[str]]:
     names = []
     try:
         with build_lock(reports), zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("README.txt", README.format(built=f"{built:%Y-%m-%d %H:%M}"))
+            zf.writestr("README.txt", README.format(title=BRIEF_TITLE, built=f"{built:%Y-%m-%d %H:%M}"))
             for name in CONTENTS:
                 path = reports / name
                 for f in sorted(path.rglob("*")) if path.is_dir() else [path] if path.is_file() else []:

@@ -95,16 +95,29 @@ def test_the_synthesis_key_follows_the_findings_it_reads(project):
     assert part_key(synthesis, ins, {}, "findings-a") != part_key(synthesis, ins, {}, "findings-b")
 
 
-def test_code_the_notebooks_run_is_in_their_key_and_build_only_code_is_not(tmp_path, monkeypatch):
-    package = tmp_path / "pipeline"
-    shutil.copytree(inputs.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(inputs, "PACKAGE_DIR", package)
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A copy of the pipeline package to edit; ``edit`` appends a line to a module, as a developer's change."""
+    copy = tmp_path / "pipeline"
+    shutil.copytree(inputs.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(inputs, "PACKAGE_DIR", copy)
+    inputs.module_digest.cache_clear()  # digests are cached per process; this test changes code under it
+
+    def edit(module: str) -> None:
+        (copy / module).write_text((copy / module).read_text() + f"\n# {module} changed\n")
+        inputs.module_digest.cache_clear()
+
+    yield edit
+    inputs.module_digest.cache_clear()
+
+
+def test_code_the_notebooks_run_is_in_their_key_and_build_only_code_is_not(package):
     notebooks = [p.path() for p in PARTS]
     before = kernel_code_digest(notebooks)
-    (package / "cli.py").write_text((package / "cli.py").read_text() + "\n# the CLI changed\n")
-    (package / "export.py").write_text((package / "export.py").read_text() + "\n# the export changed\n")
+    package("cli.py")
+    package("export.py")
     assert kernel_code_digest(notebooks) == before
-    (package / "text.py").write_text((package / "text.py").read_text() + "\n# imported by corpus, imported by session\n")
+    package("text.py")  # imported by corpus, imported by session
     assert kernel_code_digest(notebooks) != before
 
 
@@ -141,12 +154,15 @@ def test_editing_one_notebook_reruns_it_and_the_synthesis_only(seed_build, tmp_p
     assert "An analyst" in (settings.out / "brief.html").read_text(encoding="utf-8")
 
 
-def test_a_documents_analysis_is_keyed_on_the_code_that_computes_it(tmp_path, monkeypatch):
-    package = tmp_path / "pipeline"
-    shutil.copytree(inputs.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(inputs, "PACKAGE_DIR", package)
+def test_a_documents_analysis_is_keyed_on_the_code_that_computes_it(package):
     before = inputs.module_digest(frozenset({"analysis"}))
-    (package / "charts.py").write_text((package / "charts.py").read_text() + "\n# a chart changed\n")
+    package("charts.py")
     assert inputs.module_digest(frozenset({"analysis"})) == before  # cached analyses of 10,000 documents stay valid
-    (package / "coding.py").write_text((package / "coding.py").read_text() + "\n# the coding changed\n")
+    package("coding.py")
     assert inputs.module_digest(frozenset({"analysis"})) != before
+
+
+def test_a_cleaning_rule_changed_invalidates_the_cached_documents(package):
+    before = inputs.module_digest(frozenset({"corpus"}))
+    package("clean.py")
+    assert inputs.module_digest(frozenset({"corpus"})) != before
