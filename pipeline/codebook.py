@@ -28,7 +28,7 @@ RULE_DEFAULTS = {"assign_threshold": 2.0, "min_coverage": 0.3, "dense_threshold"
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: the prefilter's sets of cues stay cheap
 class Cue:
     """One thing that, found in a sentence, counts towards a theme (or a framing category)."""
 
@@ -95,7 +95,7 @@ class Codebook:
         """Finds the cues' needles in a text (prefilter.py); made on first use, since only coding needs it."""
         cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
-        return prefilter.Scanner({n for c in cues for conj in c.needles or () for s in conj for n in s})
+        return prefilter.Scanner({c: c.needles for c in cues})
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -47,17 +47,22 @@ def _sentences(paragraph: Paragraph) -> list[str]:
     return [match_key(t) for t in texts]
 
 
-def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (), present: frozenset[str] | None = None) -> list[Cue]:
+def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (), possible: frozenset[Cue] | None = None) -> list[Cue]:
     """Cues with a match in the sentence not covered by an exclusion match, one per label.
 
     Cues sharing a label are spellings of one thing (CSTO, ОДКБ, Collective Security Treaty
-    Organization): "the Collective Security Treaty Organization (CSTO)" counts once. ``present`` holds
-    the codebook's needles found in the sentence (Scanner.present in prefilter.py), or None to run every regex.
+    Organization): "the Collective Security Treaty Organization (CSTO)" counts once. ``possible`` holds
+    the cues that can match the sentence (Scanner.possible in prefilter.py), or None to run every regex.
     """
-    blocked = [m.span() for ex in exclusions if _may_match(ex, present) for m in ex.regex.finditer(sentence)]
+    if possible is not None:
+        cues = [c for c in cues if c in possible]
+        if not cues:
+            return []
+        exclusions = [x for x in exclusions if x in possible]
+    blocked = [m.span() for ex in exclusions for m in ex.regex.finditer(sentence)]
     found: list[Cue] = []
     for cue in cues:
-        if any(f.label == cue.label for f in found) or not _may_match(cue, present):
+        if any(f.label == cue.label for f in found):
             continue
         for m in cue.regex.finditer(sentence):
             if not any(a <= m.start() and m.end() <= b for a, b in blocked):
@@ -66,23 +71,16 @@ def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (),
     return found
 
 
-def _may_match(cue: Cue, present: frozenset[str] | None) -> bool:
-    """False when the sentence lacks what every match of the cue contains (prefilter.needles)."""
-    if present is None or cue.needles is None:
-        return True
-    return any(all(not s.isdisjoint(present) for s in conj) for conj in cue.needles)
-
-
-def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, frozenset[str] | None]] | None = None
+def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, frozenset[Cue] | None]] | None = None
                 ) -> ThemeScore | None:
     """Score one theme on one paragraph; None when no cue of the theme fires.
 
-    ``sentences`` (text, needles present) come from ``_prefiltered`` when several themes score one paragraph.
+    ``sentences`` (text, cues possible) come from ``_prefiltered`` when several themes score one paragraph.
     """
     sentences = sentences or [(s, None) for s in _sentences(paragraph)]
     score, labels, covered = 0.0, [], 0
-    for sentence, present in sentences:
-        found = _cues_in(sentence, theme.cues, theme.exclusions, present)
+    for sentence, possible in sentences:
+        found = _cues_in(sentence, theme.cues, theme.exclusions, possible)
         if found:
             covered += 1
         score += sum(c.weight for c in found)
@@ -98,8 +96,8 @@ def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, f
     return ThemeScore(theme.id, round(score, 3), tuple(labels), assigned, round(coverage, 3))
 
 
-def _prefiltered(paragraph: Paragraph, codebook: Codebook) -> list[tuple[str, frozenset[str] | None]]:
-    return [(s, codebook.scanner.present(s)) for s in _sentences(paragraph)]
+def _prefiltered(paragraph: Paragraph, codebook: Codebook) -> list[tuple[str, frozenset[Cue] | None]]:
+    return [(s, codebook.scanner.possible(s)) for s in _sentences(paragraph)]
 
 
 def code_paragraph(paragraph: Paragraph, codebook: Codebook) -> dict[str, ThemeScore]:
@@ -129,11 +127,11 @@ def explain(score: ThemeScore) -> str:
 def frame_paragraph(paragraph: Paragraph, codebook: Codebook) -> Framing:
     """Which of Russia and China the paragraph names, and the cooperation/tension cues it uses."""
     text = match_key(paragraph.text)
-    present = codebook.scanner.present(text)
+    possible = codebook.scanner.possible(text)
     subjects, tones = codebook.framing.subjects, codebook.framing.tones
 
     def labels(cues: Iterable[Cue]) -> tuple[str, ...]:
-        return tuple(c.label for c in _cues_in(text, cues, present=present))
+        return tuple(c.label for c in _cues_in(text, cues, possible=possible))
 
     return Framing(bool(labels(subjects["russia"])), bool(labels(subjects["china"])),
                    labels(tones["cooperation"]), labels(tones["tension"]))

@@ -7,13 +7,14 @@ in a compiled pattern; a sentence whose lowercase form contains none of them can
 substring test costs a fraction of a regex search.
 
 The test is exact, not a heuristic: a needle is a run of literal characters that every match must
-contain, and ``present`` refuses (returns None) for the rare text holding a character that ``re``
+contain, and ``Scanner.possible`` refuses (returns None) for the rare text holding a character that ``re``
 equates with a needle's letter but ``str.lower`` does not (the Kelvin sign for "k", for instance).
 """
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Hashable
 from re import _constants as sre  # the parsed-pattern opcodes; stable across 3.11-3.13
 from re import _parser
 
@@ -21,7 +22,11 @@ MIN_NEEDLE = 3  # shorter runs are too common to filter anything
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 
 
-def needles(regex: re.Pattern[str]) -> tuple[tuple[frozenset[str], ...], ...] | None:
+# For one of the alternatives, each set has a member the match contains (see ``needles``).
+Needles = tuple[tuple[frozenset[str], ...], ...]
+
+
+def needles(regex: re.Pattern[str]) -> Needles | None:
     """When ``regex`` can match, in lowercase terms: for one of the returned alternatives, every set in it
     has a string that the match contains. None when no such condition can be read off the pattern.
 
@@ -82,23 +87,48 @@ def unusual_characters(all_needles: set[str]) -> frozenset[str]:
 
 
 class Scanner:
-    """Every cue's needles in one Aho-Corasick automaton (pyahocorasick): which of them a text contains,
-    found in one pass in C, where testing each needle in turn took seven times as long."""
+    """Which conditions a text can satisfy, in one pass: every condition's needles in one Aho-Corasick
+    automaton (pyahocorasick, in C), and per needle the conditions it serves.
 
-    def __init__(self, all_needles: set[str]):
+    ``conditions`` maps a key (a cue) to its ``needles`` result, None meaning "always possible". Asking
+    per cue whether its needles are present cost more than the regexes it saved; asking the automaton
+    once per text and taking the union of the needles' conditions costs a set union per needle found.
+    """
+
+    def __init__(self, conditions: dict[Hashable, Needles | None]):
         import ahocorasick
 
-        self.unusual = unusual_characters(all_needles)
+        self.always = frozenset(k for k, n in conditions.items() if n is None)
+        served: dict[str, set] = {}
+        for key, dnf in conditions.items():
+            for conj in dnf or ():
+                for options in conj:
+                    for needle in options:
+                        served.setdefault(needle, set()).add(key)
+        # Where each alternative needs a single set, one needle present is the whole condition; the rest are rechecked.
+        self.conjunctive = {k: n for k, n in conditions.items() if n and any(len(conj) > 1 for conj in n)}
+        self.unusual = unusual_characters(set(served))
         self.automaton = ahocorasick.Automaton()
-        for needle in all_needles:
-            self.automaton.add_word(needle, needle)
-        if all_needles:
+        for needle, keys in served.items():
+            self.automaton.add_word(needle, (needle, frozenset(keys)))
+        if served:
             self.automaton.make_automaton()
-        self.empty = not all_needles
+        self.empty = not served
 
-    def present(self, text: str) -> frozenset[str] | None:
-        """The needles that occur in ``text`` (lowercased), or None when the text holds a character for
-        which the lowercase test would be wrong: then every regex must run."""
+    def possible(self, text: str) -> frozenset | None:
+        """The keys whose condition ``text`` satisfies (the only ones that can match it), or None when the
+        text holds a character for which the lowercase test would be wrong: then every regex must run."""
         if not self.unusual.isdisjoint(text):
             return None
-        return frozenset() if self.empty else frozenset(needle for _, needle in self.automaton.iter(text.lower()))
+        if self.empty:
+            return self.always
+        present: set[str] = set()
+        keys = set(self.always)
+        for _, (needle, served) in self.automaton.iter(text.lower()):
+            if needle not in present:
+                present.add(needle)
+                keys |= served
+        for key in keys & self.conjunctive.keys():
+            if not any(all(not s.isdisjoint(present) for s in conj) for conj in self.conjunctive[key]):
+                keys.discard(key)
+        return frozenset(keys)

@@ -72,5 +72,6 @@ def looks_binary(text: str) -> bool:
     sample = text[:20000]
     if not sample:
         return False
-    bad = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\t\r")
+    # Classify each distinct character once and count it in C: a per-character loop took 1 ms a document.
+    bad = sum(sample.count(ch) for ch in set(sample) if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\t\r")
     return bad / len(sample) > 0.05
