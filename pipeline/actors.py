@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import yaml
 
 from .errors import CodebookError
+from .records import record
 
 if TYPE_CHECKING:
     from .corpus import Document, Paragraph
@@ -37,7 +38,7 @@ class Actor:
     stands_for: str | None = None  # places: the state a capital names when used as a metonym
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Mention:
     actor_id: str
     name: str
@@ -48,7 +49,7 @@ class Mention:
     sentence_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Quote:
     paragraph_id: str
     sentence_id: str  # the sentence where the quoted text starts
@@ -378,12 +379,7 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     with no speaker is kept only when it is the whole paragraph (an interview answer).
     """
     text = paragraph.text
-    starts: list[tuple[int, object]] = []
-    pos = 0
-    for s in paragraph.sentences:  # sentences are consecutive slices of the paragraph: find them in one pass
-        at = text.find(s.text, pos)
-        starts.append((at if at >= 0 else pos, s))
-        pos = at + len(s.text) if at >= 0 else pos
+    starts = list(zip(paragraph.bounds[::2], paragraph.sentences))
     offsets = [st for st, _ in starts]
     ends, names = _people_positions([(st, s.text) for st, s in starts])
 

@@ -15,14 +15,14 @@ The rule, the same for every document and theme (thresholds come from the codebo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from .codebook import Codebook, Cue, Theme
 from .corpus import Corpus, Paragraph
 from .text import match_key
+from .records import record
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class ThemeScore:
     theme: str
     score: float
@@ -31,7 +31,7 @@ class ThemeScore:
     coverage: float = 0.0  # share of the paragraph's sentences carrying a cue of this theme
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Framing:
     """How a passage speaks of Russia and of China: who is named, and which tone cues fired."""
 

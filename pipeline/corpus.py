@@ -11,7 +11,8 @@ import hashlib
 import os
 import pickle
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,29 +22,49 @@ from .parallel import pmap
 from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
 from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
+from .records import record
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
-class Sentence:
+class Sentence(NamedTuple):
+    """A view of one sentence of a paragraph, made on demand (Paragraph.sentences)."""
+
     id: str  # "<paragraph id>-s<k>"
     text: str
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Paragraph:
     id: str
     doc_id: str
     n: int  # position in the source file, 1-based
     kind: str  # "heading" or "body"
     text: str
-    sentences: tuple[Sentence, ...]
+    # Each sentence's start and end in text, flattened. Offsets, not copies: a corpus's sentences as objects
+    # doubled its text and tripled its objects, which every notebook kernel loads.
+    bounds: tuple[int, ...]
+
+    @classmethod
+    def of(cls, id: str, doc_id: str, n: int, kind: str, text: str, sentences: Iterable[str]) -> Paragraph:
+        """A paragraph from its sentences, each a slice of ``text``, in order."""
+        bounds: list[int] = []
+        pos = 0
+        for sentence in sentences:
+            start = text.index(sentence, pos)  # ValueError if it is not: a bug in the splitter, not bad input
+            pos = start + len(sentence)
+            bounds += (start, pos)
+        return cls(id, doc_id, n, kind, text, tuple(bounds))
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        b, text, pid = self.bounds, self.text, self.id
+        return tuple(Sentence(f"{pid}-s{k // 2 + 1}", text[b[k]:b[k + 1]]) for k in range(0, len(b), 2))
 
     @property
     def anchor(self) -> str:
         return "psg-" + self.id
 
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Removal:
     """A source paragraph the cleaning dropped, and why (shown in the methods section)."""
 
@@ -199,8 +220,7 @@ def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarni
             body, count = clean.strip_note_markers(body, numbers)
             markers += count
         pid = f"{meta.id}-p{v.block.n}"
-        sentences = tuple(Sentence(f"{pid}-s{k + 1}", s) for k, s in enumerate(split_sentences(body)))
-        paragraphs.append(Paragraph(pid, meta.id, v.block.n, v.kind, body, sentences))
+        paragraphs.append(Paragraph.of(pid, meta.id, v.block.n, v.kind, body, split_sentences(body)))
     if not any(p.kind == "body" for p in paragraphs):
         raise CorpusError(path, "has no body text after cleaning (empty, whitespace only or only page furniture)")
     doc = Document(meta, hashlib.sha256(data).hexdigest(), encoding, len(text), tuple(paragraphs),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .actors import (Actor, Mention, Quote, co_occurrence, extract_actors, extract_document_actors,  # noqa: F401
                      extract_quotes, load_gazetteer)
 from .metadata import PartialDate
+from .records import record
 
 if TYPE_CHECKING:
     from .corpus import Document, Paragraph
@@ -124,7 +125,7 @@ def parse_number(text: str) -> float | None:
 
 # --- figures --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Figure:
     paragraph_id: str
     sentence_id: str
@@ -323,7 +324,7 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
 
 # --- events ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class Event:
     """A date the text states, at the precision it gives.
 

@@ -15,6 +15,7 @@ import yaml
 
 from .errors import CorpusError
 from .formats import SUFFIXES as DOCUMENT_SUFFIXES
+from .records import record
 
 METADATA_FILE = "metadata.yaml"
 REQUIRED = ("file", "title")
@@ -35,7 +36,7 @@ _Loader.yaml_implicit_resolvers = {
 
 
 @functools.total_ordering
-@dataclass(frozen=True, slots=True)  # many of these per corpus: no __dict__ each
+@record
 class PartialDate:
     """A date known to year, month or day precision. Orders by its first day, coarser first on ties."""
 

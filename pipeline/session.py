@@ -19,12 +19,19 @@ from .codebook import load_codebook
 from .corpus import Document, load_corpus
 from .inputs import corpus_files, module_digest, sha256
 from .parallel import pmap
+from .records import bulk
 from .render import Citer
 
 
 def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None,
                  jobs: int | None = None) -> analysis.Context:
     """Corpus, codebook, coding and extraction for a notebook; computed once per distinct input."""
+    with bulk():
+        return _load_context(corpus_dir, codebook_dir, cache_dir, jobs)
+
+
+def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None,
+                  jobs: int | None) -> analysis.Context:
     codebook_dir = Path(codebook_dir)
     codebook = load_codebook(codebook_dir / "themes.yaml")
     actors_file = codebook_dir / "actors.yaml"

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.codebook import DEFAULT_PATH, load_codebook
 from pipeline.coding import code_paragraph
-from pipeline.corpus import Paragraph, Sentence
+from pipeline.corpus import Paragraph
 from pipeline.errors import CodebookError
 
 FRAMING = """
@@ -25,7 +25,7 @@ def write(tmp_path: Path, themes: str, framing: str = FRAMING) -> Path:
 
 
 def para(text: str, kind: str = "body") -> Paragraph:
-    return Paragraph("d-p1", "d", 1, kind, text, (Sentence("d-p1-s1", text),))
+    return Paragraph.of("d-p1", "d", 1, kind, text, [text])
 
 
 GOOD = """

@@ -7,12 +7,11 @@ import pytest
 
 from pipeline.codebook import load_codebook
 from pipeline.coding import ThemeScore, code_paragraph, explain, frame_paragraph
-from pipeline.corpus import Paragraph, Sentence, split_sentences
+from pipeline.corpus import Paragraph, split_sentences
 
 
 def para(text: str, kind: str = "body") -> Paragraph:
-    sentences = tuple(Sentence(f"d-p1-s{k + 1}", s) for k, s in enumerate(split_sentences(text)))
-    return Paragraph("d-p1", "d", 1, kind, text, sentences)
+    return Paragraph.of("d-p1", "d", 1, kind, text, split_sentences(text))
 
 
 @pytest.fixture(scope="module")

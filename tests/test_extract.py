@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.corpus import Paragraph, Sentence, load_corpus, split_sentences
+from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
 from pipeline.extract import (Event, Figure, Quote, co_occurrence, extract_actors, extract_document_events,
                               extract_events, extract_figures, extract_quotes, load_gazetteer, parse_number)
@@ -20,8 +20,7 @@ GOLD = ROOT.parent / "shared" / "eval" / "seeds.yaml"
 
 
 def para(text: str, pid: str = "doc-p1") -> Paragraph:
-    sentences = tuple(Sentence(f"{pid}-s{i + 1}", s) for i, s in enumerate(split_sentences(text)))
-    return Paragraph(pid, "doc", 1, "body", text, sentences)
+    return Paragraph.of(pid, "doc", 1, "body", text, split_sentences(text))
 
 
 def figures(text: str) -> list[Figure]:
