@@ -31,6 +31,7 @@ from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook
 from .parallel import die_with_parent
 from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
+from .records import release_memory
 from .render import Citer
 from .session import load_context
 
@@ -93,6 +94,7 @@ class Builder:
         for w in ctx.corpus.warnings:
             self.log(f"  warning: {w}")
         del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
+        release_memory()
         self.step("corpus, coding, extraction", t0)
         with build_lock(s.out):
             staging_root = s.out / ".staging"

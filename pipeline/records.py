@@ -8,6 +8,7 @@ its state as a dict and restores it field by field in Python, which made loading
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import gc
 from collections.abc import Iterator
@@ -40,3 +41,14 @@ def bulk() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def release_memory() -> None:
+    """Return freed memory to the OS after dropping a large analysis (glibc keeps it otherwise).
+
+    The build drops its context while the notebook kernels hold theirs: without this its process stayed at
+    750 MB of freed memory at 10,000 documents; with it, about 100 MB.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
