@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import yaml
 
+from .codebook import YamlLoader
 from .errors import CodebookError
 from .records import record
 
@@ -64,7 +65,7 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> list[Actor]:
     """Read and validate the actors file; raise CodebookError naming the file and the faulty entry."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
     except FileNotFoundError:
         raise CodebookError(f"{path}: no such file: create it with an 'actors:' list") from None
     except yaml.YAMLError as exc:

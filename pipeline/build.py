@@ -28,12 +28,12 @@ from . import assemble, changes, datasets, export, notebooks
 from .notebooks import notebook_parameters
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
-from .execute import run_notebook
-from .parallel import die_with_parent
+from .execute import run_notebook, warm_up
+from .parallel import MIN_ITEMS, die_with_parent
 from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
 from .records import release_memory
 from .render import Citer
-from .session import load_context
+from .session import context_path, load_context
 
 PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
@@ -88,87 +88,115 @@ class Builder:
             self.log(up_to_date_message(s.out))
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
-        ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs)  # validates corpus and codebook before any kernel starts
-        notebooks.check(s, ctx.codebook.theme_ids)
-        self.result.warnings += [str(w) for w in ctx.corpus.warnings]
-        for w in ctx.corpus.warnings:
-            self.log(f"  warning: {w}")
-        del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
-        release_memory()
-        self.step("corpus, coding, extraction", t0)
-        with build_lock(s.out):
-            staging_root = s.out / ".staging"
-            shutil.rmtree(staging_root, ignore_errors=True)  # left by a killed build; we hold the lock
-            staging = staging_root / uuid.uuid4().hex[:12]
-            staging.mkdir(parents=True)
-            try:
-                executed = self.execute_parts(staging)
-                ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
-                self.export(staging, executed, ctx)
-                self.result.timings["total"] = round(time.perf_counter() - t0, 3)
-                self.write_manifest(staging)
-                self.publish(staging)
-            finally:
-                if self.printer:
-                    self.printer.close()
-                shutil.rmtree(staging_root, ignore_errors=True)
+        # Workers start their kernels while this process loads the corpus, unless loading it forks workers of
+        # its own (a process must not fork once the pool's thread runs): then they start after it.
+        pool = None if self._corpus_stage_forks() else self._start_pool()
+        try:
+            ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs)  # validates corpus and codebook before any notebook runs
+            notebooks.check(s, ctx.codebook.theme_ids)
+            self.result.warnings += [str(w) for w in ctx.corpus.warnings]
+            for w in ctx.corpus.warnings:
+                self.log(f"  warning: {w}")
+            del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
+            release_memory()
+            self.step("corpus, coding, extraction", t0)
+            pool = pool or self._start_pool()
+            with build_lock(s.out):
+                staging_root = s.out / ".staging"
+                shutil.rmtree(staging_root, ignore_errors=True)  # left by a killed build; we hold the lock
+                staging = staging_root / uuid.uuid4().hex[:12]
+                staging.mkdir(parents=True)
+                try:
+                    executed = self.execute_parts(staging, pool)
+                    pool.shutdown()
+                    ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
+                    self.export(staging, executed, ctx)
+                    self.result.timings["total"] = round(time.perf_counter() - t0, 3)
+                    self.write_manifest(staging)
+                    self.publish(staging)
+                finally:
+                    if self.printer:
+                        self.printer.close()
+                    shutil.rmtree(staging_root, ignore_errors=True)
+        except BaseException:
+            if pool:
+                _stop(pool)
+            raise
         self.log(f"Done in {self.result.timings['total']:.1f} s: {s.out / 'brief.html'}"
                  + (f" and {s.out / 'brief.pdf'}" if self.result.pdf else " (no PDF)"))
         return self.result
 
     # -- notebooks ------------------------------------------------------------------------------
 
-    def execute_parts(self, staging: Path) -> dict[str, Path]:
+    def _corpus_stage_forks(self) -> bool:
+        """Whether loading the corpus may fork workers: its analysis is not cached and it has enough documents."""
+        s = self.settings
+        if s.jobs < 2 or len(self.inputs.documents) < MIN_ITEMS:
+            return False
+        with contextlib.suppress(OSError):  # a missing codebook: loading the corpus fails at once, saying so
+            return not context_path(s.corpus, s.codebook, s.cache).is_file()
+        return False
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        """The notebook workers, each starting its kernel at once (``warm_up``) for the notebooks to come."""
+        s = self.settings
+        pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
+                                   initargs=(os.getpid(),))
+        for _ in range(min(s.jobs, max(1, len(self._stale_first_stage())))):
+            pool.submit(warm_up, str(s.notebooks))
+        return pool
+
+    def _stale_first_stage(self) -> list[Part]:
+        """The first stage's notebooks whose cached result cannot be used (paths do not enter the key)."""
+        s = self.settings
+        first = min(p.stage for p in PARTS)
+        parts = [p for p in PARTS if p.stage == first]
+        if s.force:
+            return parts
+        return [p for p in parts if not (s.cache / "parts" / part_key(p, self.inputs, notebook_parameters(p, s, s.out, s.out), None)
+                                         / f"{p.name}.ipynb").is_file()]
+
+    def execute_parts(self, staging: Path, pool: ProcessPoolExecutor) -> dict[str, Path]:
         s = self.settings
         executed: dict[str, Path] = {}
         executed_dirs: list[Path] = []  # each part's directory, for the findings the next stage reads
         (staging / "findings").mkdir()
         stages = sorted({p.stage for p in PARTS})
-        pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
-                                   initargs=(os.getpid(),))
-        try:
-            for stage in stages:
-                if stage == stages[-1] and s.pdf:  # one notebook left: a core is free for the PDF child to start
-                    self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
-                upstream = findings_digest(executed_dirs) if stage > 0 else None
-                pending = {}
-                for part in (p for p in PARTS if p.stage == stage):
-                    part_dir = staging / "parts" / part.name
-                    part_dir.mkdir(parents=True)
-                    params = notebook_parameters(part, s, part_dir, staging)
-                    key = part_key(part, self.inputs, params, upstream)
-                    cached = s.cache / "parts" / key
-                    if not s.force and (cached / f"{part.name}.ipynb").is_file():
-                        shutil.rmtree(part_dir)
-                        shutil.copytree(cached, part_dir)
-                        self.result.cached.append(part.name)
-                        self.log(f"  {part.name:<28}   cached")
-                        self._collect(part, part_dir, staging, executed)
-                        executed_dirs.append(part_dir / "findings")
-                        continue
-                    output = part_dir / f"{part.name}.ipynb"
-                    future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
-                    pending[future] = (part, part_dir, cached)
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_EXCEPTION)
-                    for future in done:
-                        part, part_dir, cached = pending.pop(future)
-                        try:
-                            took = future.result()
-                        except NotebookFailed as exc:
-                            raise self._keep_failed(exc) from None
-                        self.result.timings[part.name] = round(took, 3)
-                        self.log(f"  {part.name:<28} {took:6.1f} s")
-                        self._store(part_dir, cached)
-                        self._collect(part, part_dir, staging, executed)
-                        executed_dirs.append(part_dir / "findings")
-        except BaseException:
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+        for stage in stages:
+            if stage == stages[-1] and s.pdf:  # one notebook left: a core is free for the PDF child to start
+                self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
+            upstream = findings_digest(executed_dirs) if stage > 0 else None
+            pending = {}
+            for part in (p for p in PARTS if p.stage == stage):
+                part_dir = staging / "parts" / part.name
+                part_dir.mkdir(parents=True)
+                params = notebook_parameters(part, s, part_dir, staging)
+                key = part_key(part, self.inputs, params, upstream)
+                cached = s.cache / "parts" / key
+                if not s.force and (cached / f"{part.name}.ipynb").is_file():
+                    shutil.rmtree(part_dir)
+                    shutil.copytree(cached, part_dir)
+                    self.result.cached.append(part.name)
+                    self.log(f"  {part.name:<28}   cached")
+                    self._collect(part, part_dir, staging, executed)
+                    executed_dirs.append(part_dir / "findings")
+                    continue
+                output = part_dir / f"{part.name}.ipynb"
+                future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
+                pending[future] = (part, part_dir, cached)
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    part, part_dir, cached = pending.pop(future)
+                    try:
+                        took = future.result()
+                    except NotebookFailed as exc:
+                        raise self._keep_failed(exc) from None
+                    self.result.timings[part.name] = round(took, 3)
+                    self.log(f"  {part.name:<28} {took:6.1f} s")
+                    self._store(part_dir, cached)
+                    self._collect(part, part_dir, staging, executed)
+                    executed_dirs.append(part_dir / "findings")
         return executed
 
     def _collect(self, part: Part, part_dir: Path, staging: Path, executed: dict[str, Path]) -> None:
@@ -268,6 +296,14 @@ class Builder:
             elif name == "brief.pdf":
                 (out / name).unlink(missing_ok=True)  # a stale PDF must not pass for this build's
         shutil.rmtree(out / "failed", ignore_errors=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (a failed or interrupted build); their kernels exit with them (ipykernel watches its parent)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _git_commit() -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .codebook import Codebook
+from .codebook import Codebook, YamlLoader
 from .coding import code_paragraph
 from .corpus import Corpus, Document, Paragraph
 from .errors import ConfigError
@@ -109,7 +109,7 @@ def load_gold(path: str | Path) -> dict[str, Any]:
     """Read a label file and check the parts scoring relies on; ConfigError names what is wrong."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the label file ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("documents"), list):

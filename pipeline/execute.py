@@ -16,6 +16,11 @@ from typing import Any
 from .errors import NotebookFailed
 
 
+# The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
+# failures reach us as exceptions, with the traceback saved in the output notebook.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
 def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) -> float:
     """Execute ``source`` into ``output`` with the parameters; return seconds taken.
 
@@ -28,12 +33,10 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
     _register_warm_engine()
     started = time.perf_counter()
     name = Path(source).stem
-    # The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
-    # failures reach us as exceptions, with the traceback saved in the output notebook.
     try:
         papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
                                    execution_timeout=cell_timeout, start_timeout=60, cwd=str(Path(source).parent),
-                                   kernel_name="python3", engine_name="warm", extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                   kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
     except papermill.PapermillExecutionError as exc:
         raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", output) from None
     except CellTimeoutError as exc:
@@ -43,6 +46,27 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
     except RuntimeError as exc:  # kernel failed to start or reply
         raise NotebookFailed(name, None, f"the kernel did not start: {exc}", output) from None
     return time.perf_counter() - started
+
+
+def warm_up(cwd: str) -> None:
+    """A pool task sent as a build starts: start this worker's kernel and import the pipeline into it while the
+    build process checks the corpus, so that the first notebook waits for neither.
+
+    Any failure is left to the first notebook, which starts its own kernel and reports the problem.
+    """
+    import tempfile
+
+    import nbformat
+    import papermill
+
+    _register_warm_engine()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pipeline.session, pipeline.sections, pipeline.overview")],
+                                  metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+    with tempfile.TemporaryDirectory() as tmp, contextlib.suppress(Exception):
+        path = str(Path(tmp) / "warm-up.ipynb")
+        nbformat.write(nb, path)
+        papermill.execute_notebook(path, path, progress_bar=False, log_output=False, start_timeout=60, cwd=cwd,
+                                   kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
 
 
 def _failed_cell(output: str) -> int | None:

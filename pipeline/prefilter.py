@@ -91,29 +91,43 @@ class Scanner:
     automaton (pyahocorasick, in C), and per needle the conditions it serves.
 
     ``conditions`` maps a key (a cue) to its ``needles`` result, None meaning "always possible". Asking
-    per cue whether its needles are present cost more than the regexes it saved; asking the automaton
-    once per text and taking the union of the needles' conditions costs a set union per needle found.
+    per cue whether its needles are present cost more than the regexes it saved; here a text costs one
+    automaton pass, a union of the found needles' keys, and a subset test per key that needs two words.
     """
 
     def __init__(self, conditions: dict[Hashable, Needles | None]):
         import ahocorasick
 
         self.always = frozenset(k for k, n in conditions.items() if n is None)
-        served: dict[str, set] = {}
+        # Each set of needles in a conjunction is a numbered requirement, met by any of its needles.
+        keys_of: dict[str, set] = {}
+        meets: dict[str, set[int]] = {}
+        self.conjunctive: dict[Hashable, tuple[frozenset[int], ...]] = {}  # key -> requirements of each alternative
+        requirement = 0
         for key, dnf in conditions.items():
+            alternatives = []
             for conj in dnf or ():
+                ids = set()
                 for options in conj:
+                    requirement += 1
+                    ids.add(requirement)
                     for needle in options:
-                        served.setdefault(needle, set()).add(key)
-        # Where each alternative needs a single set, one needle present is the whole condition; the rest are rechecked.
-        self.conjunctive = {k: n for k, n in conditions.items() if n and any(len(conj) > 1 for conj in n)}
-        self.unusual = unusual_characters(set(served))
+                        keys_of.setdefault(needle, set()).add(key)
+                        meets.setdefault(needle, set()).add(requirement)
+                alternatives.append(frozenset(ids))
+            if any(len(a) > 1 for a in alternatives):  # otherwise one needle found is the whole condition
+                self.conjunctive[key] = tuple(alternatives)
+        self._conjunctive_keys = frozenset(self.conjunctive)
+        needles = sorted(keys_of)
+        self._keys = [frozenset(keys_of[n]) for n in needles]
+        self._meets = [frozenset(meets[n]) for n in needles]
+        self.unusual = unusual_characters(set(needles))
         self.automaton = ahocorasick.Automaton()
-        for needle, keys in served.items():
-            self.automaton.add_word(needle, (needle, frozenset(keys)))
-        if served:
+        for i, needle in enumerate(needles):
+            self.automaton.add_word(needle, i)
+        if needles:
             self.automaton.make_automaton()
-        self.empty = not served
+        self.empty = not needles
 
     def possible(self, text: str) -> frozenset | None:
         """The keys whose condition ``text`` satisfies (the only ones that can match it), or None when the
@@ -122,13 +136,10 @@ class Scanner:
             return None
         if self.empty:
             return self.always
-        present: set[str] = set()
-        keys = set(self.always)
-        for _, (needle, served) in self.automaton.iter(text.lower()):
-            if needle not in present:
-                present.add(needle)
-                keys |= served
-        for key in keys & self.conjunctive.keys():
-            if not any(all(not s.isdisjoint(present) for s in conj) for conj in self.conjunctive[key]):
-                keys.discard(key)
-        return frozenset(keys)
+        found = {i for _, i in self.automaton.iter(text.lower())}
+        keys = self.always.union(*[self._keys[i] for i in found])
+        check = keys & self._conjunctive_keys
+        if not check:
+            return keys
+        met = frozenset().union(*[self._meets[i] for i in found])
+        return keys.difference([k for k in check if not any(alt <= met for alt in self.conjunctive[k])])

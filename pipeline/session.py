@@ -33,23 +33,35 @@ def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: st
 def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None,
                   jobs: int | None) -> analysis.Context:
     codebook_dir = Path(codebook_dir)
+    try:
+        path = context_path(corpus_dir, codebook_dir, cache_dir) if cache_dir is not None else None
+    except OSError:  # a missing codebook file or corpus: the loaders below say which, and what to do
+        path = None
+    if path and (ctx := _read(path)):  # keyed on the files' bytes: codebook and corpus were valid when it was made
+        return ctx
     codebook = load_codebook(codebook_dir / "themes.yaml")
-    actors_file = codebook_dir / "actors.yaml"
-    gazetteer = extract.load_gazetteer(actors_file)
-    if cache_dir is None:
+    gazetteer = extract.load_gazetteer(codebook_dir / "actors.yaml")
+    if path is None:
         return analysis.build_context(load_corpus(corpus_dir, jobs=jobs), codebook, gazetteer)
     cache = Path(cache_dir)
-    # A document's analysis depends on the modules analysis.py imports; the whole context on the session's.
-    depends = [codebook.digest, sha256(actors_file.read_bytes()), module_digest(frozenset({"analysis"}))]
-    files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
-    key = sha256("|".join([files, *depends, module_digest(frozenset({"session"}))]).encode())[:32]
-    path = cache / "context" / f"{key}.pickle"
-    ctx = _read(path)
-    if ctx is None:
-        corpus = load_corpus(corpus_dir, cache_dir=cache / "corpus", jobs=jobs)
-        ctx = analysis.build_context(corpus, codebook, gazetteer, _analyses(corpus.documents, codebook, gazetteer, cache, depends, jobs))
-        _write(path, ctx)
+    corpus = load_corpus(corpus_dir, cache_dir=cache / "corpus", jobs=jobs)
+    analyses = _analyses(corpus.documents, codebook, gazetteer, cache, _analysis_depends(codebook_dir), jobs)
+    ctx = analysis.build_context(corpus, codebook, gazetteer, analyses)
+    _write(path, ctx)
     return ctx
+
+
+def _analysis_depends(codebook_dir: Path) -> list[str]:
+    """What each document's analysis depends on besides the document: codebook, gazetteer, the code computing it."""
+    return [sha256((codebook_dir / "themes.yaml").read_bytes()), sha256((codebook_dir / "actors.yaml").read_bytes()),
+            module_digest(frozenset({"analysis"}))]
+
+
+def context_path(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path) -> Path:
+    """Where the context of these inputs is cached (the file exists once a notebook or a build computed it)."""
+    files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
+    key = sha256("|".join([files, *_analysis_depends(Path(codebook_dir)), module_digest(frozenset({"session"}))]).encode())[:32]
+    return Path(cache_dir) / "context" / f"{key}.pickle"
 
 
 def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path, depends: list[str],

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from pipeline.errors import NotebookFailed
-from pipeline.execute import run_notebook
+from pipeline.execute import run_notebook, warm_up
 
 
 def notebook(path: Path, *sources: str) -> str:
@@ -64,3 +64,23 @@ def test_a_notebook_that_raised_leaves_a_usable_kernel(tmp_path):
     fine = notebook(tmp_path / "fine.ipynb", "print('x' in globals())")
     run_notebook(fine, str(tmp_path / "out2.ipynb"), {}, 60)
     assert outputs(str(tmp_path / "out2.ipynb")) == ["False\n"]
+
+
+def test_a_warmed_up_worker_runs_its_first_notebook_in_the_kernel_it_started(tmp_path):
+    warm_up(str(tmp_path))
+    pid = notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())", "print(sorted(k for k in globals() if not k.startswith('_')))")
+    run_notebook(pid, str(tmp_path / "out1.ipynb"), {}, 60)
+    run_notebook(pid, str(tmp_path / "out2.ipynb"), {}, 60)
+    (first, names1), (second, _) = outputs(str(tmp_path / "out1.ipynb")), outputs(str(tmp_path / "out2.ipynb"))
+    assert first == second  # one kernel throughout: the one warm_up started
+    assert "pipeline" not in names1  # and the warm-up's imports are not in the notebook's namespace
+
+
+def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, monkeypatch):
+    import papermill
+
+    def no_kernel(*args, **kwargs):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    warm_up(str(tmp_path))  # does not raise: the build goes on and the notebook reports the problem with its name
