@@ -28,8 +28,8 @@ from . import assemble, changes, datasets, export, notebooks
 from .notebooks import notebook_parameters
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
-from .execute import run_notebook, warm_up
-from .parallel import MIN_ITEMS, die_with_parent
+from .execute import run_notebook, start_worker
+from .parallel import MIN_ITEMS
 from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
 from .records import release_memory
 from .render import Citer
@@ -108,7 +108,7 @@ class Builder:
                 staging.mkdir(parents=True)
                 try:
                     executed = self.execute_parts(staging, pool)
-                    pool.shutdown()
+                    pool.shutdown(wait=False)  # workers stop their kernels (0.3 s) while this process assembles
                     ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
                     self.export(staging, executed, ctx)
                     self.result.timings["total"] = round(time.perf_counter() - t0, 3)
@@ -138,12 +138,14 @@ class Builder:
         return False
 
     def _start_pool(self) -> ProcessPoolExecutor:
-        """The notebook workers, each starting its kernel at once (``warm_up``) for the notebooks to come."""
+        """The notebook workers, as many as the first stage has notebooks to run (at most --jobs), each starting its
+        kernel as it starts (``start_worker``): a notebook never lands on a worker without one."""
         s = self.settings
-        pool = ProcessPoolExecutor(max_workers=s.jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
-                                   initargs=(os.getpid(),))
-        for _ in range(min(s.jobs, max(1, len(self._stale_first_stage())))):
-            pool.submit(warm_up, str(s.notebooks))
+        workers = min(s.jobs, max(1, len(self._stale_first_stage())))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker,
+                                   initargs=(os.getpid(), str(s.notebooks)))
+        for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
+            pool.submit(int)
         return pool
 
     def _stale_first_stage(self) -> list[Part]:

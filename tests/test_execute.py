@@ -84,3 +84,15 @@ def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, m
 
     monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
     warm_up(str(tmp_path))  # does not raise: the build goes on and the notebook reports the problem with its name
+
+
+def test_an_idle_kernel_holds_none_of_its_last_notebooks_variables(tmp_path):
+    from jupyter_core.utils import run_sync
+
+    from pipeline import execute
+
+    run_notebook(notebook(tmp_path / "big.ipynb", "payload = bytearray(50_000_000)"), str(tmp_path / "out.ipynb"), {}, 60)
+    seen: list[str] = []
+    run_sync(execute._WARM["kc"].execute_interactive)("print('payload' in globals())", timeout=30,
+                                                      output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
+    assert "".join(seen).strip() == "False"
