@@ -233,7 +233,6 @@ class Builder:
         order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
         labels = {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
         tables = datasets.tables(ctx)
-        datasets.write_tables(tables, staging / "data")
         since = self.changes_since(tables, labels, ctx)
         brief = assemble.assemble(executed, order, ctx.corpus, list(labels.values()), after={order[0]: since} if since else None)
         checked = assemble.verify_quotes(brief, ctx.corpus)
@@ -242,17 +241,22 @@ class Builder:
         if problems:
             raise ExportError(f"the HTML brief has {len(problems)} broken or external links, e.g. {problems[0]}")
         (staging / "brief.html").write_text(page, encoding="utf-8")
+        self.step(f"assemble + HTML ({checked} quotes verified)", t)
+        t = time.perf_counter()
+        if self.settings.pdf:
+            self.printer = self.printer or export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
+            self.printer.start()
+        # Written while the PDF child renders: the data tables of a large corpus take as long as the PDF.
+        datasets.write_tables(tables, staging / "data")
         nb_dir = staging / "notebooks"
         nb_dir.mkdir()
         for path in executed.values():
             shutil.copyfile(path, nb_dir / path.name)
         nbformat.write(brief, nb_dir / "brief.ipynb")
-        self.step(f"assemble + HTML ({checked} quotes verified)", t)
+        self.step("data/ and notebooks/ (while the PDF renders)", t)
         if self.settings.pdf:
-            t = time.perf_counter()
             try:
-                self.printer = self.printer or export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
-                self.printer.print()
+                self.printer.finish()
                 self.step("PDF", t)
             except ExportError as exc:
                 self.result.pdf = False

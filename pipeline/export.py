@@ -122,9 +122,21 @@ class PdfPrinter:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                      cwd=str(Path(__file__).parent.parent))
 
-    def print(self, timeout: int = PDF_TIMEOUT) -> None:
+    def start(self) -> None:
+        """Tell the child the HTML file is complete; ``finish`` waits for the PDF."""
         try:
-            _, err = self.proc.communicate("print\n", timeout=timeout)
+            self.proc.stdin.write("print\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:  # the child exited before reading: finish() reports why
+            pass
+
+    def print(self, timeout: int = PDF_TIMEOUT) -> None:
+        self.start()
+        self.finish(timeout)
+
+    def finish(self, timeout: int = PDF_TIMEOUT) -> None:
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.close()
             raise ExportError(f"PDF rendering took longer than {timeout} s and was stopped") from None
