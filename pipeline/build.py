@@ -26,14 +26,15 @@ import nbformat
 
 from . import assemble, changes, datasets, export, notebooks
 from .notebooks import notebook_parameters
+from .codebook import Codebook
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook, start_worker
-from .parallel import MIN_ITEMS
+from .parallel import forks
 from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
 from .records import release_memory
 from .render import Citer
-from .session import context_path, load_context
+from .session import load_context
 
 PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
@@ -88,12 +89,19 @@ class Builder:
             self.log(up_to_date_message(s.out))
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
-        # Workers start their kernels while this process loads the corpus, unless loading it forks workers of
-        # its own (a process must not fork once the pool's thread runs): then they start after it.
-        pool = None if self._corpus_stage_forks() else self._start_pool()
+        pool = None
+
+        def ready(codebook: Codebook, to_analyse: int) -> None:
+            """Corpus and codebook are good: check the notebooks, then start the workers and their kernels while
+            the documents are analysed, unless that forks workers of its own (a process must not fork once the
+            pool's thread runs): then they start after it."""
+            nonlocal pool
+            notebooks.check(s, codebook.theme_ids)
+            if not forks(to_analyse, s.jobs):
+                pool = self._start_pool()
+
         try:
-            ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs)  # validates corpus and codebook before any notebook runs
-            notebooks.check(s, ctx.codebook.theme_ids)
+            ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
             self.result.warnings += [str(w) for w in ctx.corpus.warnings]
             for w in ctx.corpus.warnings:
                 self.log(f"  warning: {w}")
@@ -127,15 +135,6 @@ class Builder:
         return self.result
 
     # -- notebooks ------------------------------------------------------------------------------
-
-    def _corpus_stage_forks(self) -> bool:
-        """Whether loading the corpus may fork workers: its analysis is not cached and it has enough documents."""
-        s = self.settings
-        if s.jobs < 2 or len(self.inputs.documents) < MIN_ITEMS:
-            return False
-        with contextlib.suppress(OSError):  # a missing codebook: loading the corpus fails at once, saying so
-            return not context_path(s.corpus, s.codebook, s.cache).is_file()
-        return False
 
     def _start_pool(self) -> ProcessPoolExecutor:
         """The notebook workers, as many as the first stage has notebooks to run (at most --jobs), each starting its

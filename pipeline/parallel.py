@@ -30,6 +30,11 @@ def die_with_parent(parent: int) -> None:
 MIN_ITEMS = 200  # below this, starting workers (about half a second each) costs more than it saves
 
 
+def forks(items: int, jobs: int | None = None) -> bool:
+    """Whether ``pmap`` over this many items starts workers (in a single-threaded process)."""
+    return (jobs or os.cpu_count() or 1) >= 2 and items >= MIN_ITEMS
+
+
 def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None) -> list[Any]:
     """``[fn(*item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth it.
 
@@ -38,7 +43,7 @@ def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None
     a threaded caller (a Jupyter kernel) computes in-process. Results must be picklable.
     """
     jobs = jobs or os.cpu_count() or 1
-    if jobs < 2 or len(items) < MIN_ITEMS or threading.active_count() > 1:
+    if not forks(len(items), jobs) or threading.active_count() > 1:
         return [fn(*item) for item in items]
     with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
                              initargs=(os.getpid(),)) as pool:
