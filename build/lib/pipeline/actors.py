@@ -1,0 +1,431 @@
+"""Actors and quotes: the gazetteer, actor mentions, co-occurrence, direct quotes and attributed claims.
+
+Re-exported by ``pipeline.extract``. Matching is case-sensitive on word boundaries ("EU" never matches
+inside "EUR" or "neutral"); aliases list every spelling, Cyrillic included. People the gazetteer does not
+know are found from titles and appositions ("Foreign Minister Kairat Abdrakhmanov", "Temur Umarov, a
+research fellow at ...") and get the id ``person:<slug>``.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import yaml
+
+from .codebook import YamlLoader
+from .errors import CodebookError
+from .records import record
+
+if TYPE_CHECKING:
+    from .corpus import Document, Paragraph
+
+DEFAULT_GAZETTEER = Path(__file__).resolve().parent.parent / "codebook" / "actors.yaml"
+KINDS = ("person", "organisation", "state", "place")
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    kind: str  # person | organisation | state | place
+    aliases: tuple[str, ...]
+    role: str | None = None
+    stands_for: str | None = None  # places: the state a capital names when used as a metonym
+
+
+@record
+class Mention:
+    actor_id: str
+    name: str
+    kind: str
+    paragraph_id: str
+    text: str  # as written
+    role: str | None = None  # a title or apposition found with an unlisted person ("Foreign Minister")
+    sentence_id: str | None = None
+
+
+@record
+class Quote:
+    paragraph_id: str
+    sentence_id: str  # the sentence where the quoted text starts
+    speaker: str | None
+    text: str  # verbatim slice of the paragraph
+    kind: str  # "direct" (in quotation marks) or "attributed" ("X believes that ...")
+
+
+# --- gazetteer ------------------------------------------------------------------------------------
+
+def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> list[Actor]:
+    """Read and validate the actors file; raise CodebookError naming the file and the faulty entry."""
+    path = Path(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except FileNotFoundError:
+        raise CodebookError(f"{path}: no such file: create it with an 'actors:' list") from None
+    except yaml.YAMLError as exc:
+        raise CodebookError(f"{path}: not valid YAML ({exc})") from None
+    entries = raw.get("actors") if isinstance(raw, dict) else raw
+    if not isinstance(entries, list):
+        raise CodebookError(f"{path}: expected an 'actors:' list of entries")
+    actors: list[Actor] = []
+    ids: set[str] = set()
+    alias_owner: dict[str, str] = {}
+    for i, entry in enumerate(entries, 1):
+        where = f"{path}: actor entry {i}"
+        if not isinstance(entry, dict):
+            raise CodebookError(f"{where}: expected a mapping with id, name, kind, aliases")
+        for key in ("id", "name"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise CodebookError(f"{where}: missing '{key}'")
+        aid = entry["id"].strip()
+        where = f"{path}: actor '{aid}' (entry {i})"
+        if aid in ids:
+            raise CodebookError(f"{where}: duplicate id '{aid}'")
+        if entry.get("kind") not in KINDS:
+            raise CodebookError(f"{where}: unknown kind '{entry.get('kind')}': use one of {', '.join(KINDS)}")
+        aliases = entry.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise CodebookError(f"{where}: 'aliases' must be a list of non-empty strings")
+        aliases = tuple(dict.fromkeys([entry["name"].strip(), *(a.strip() for a in aliases)]))
+        for alias in aliases:
+            if alias_owner.setdefault(alias, aid) != aid:
+                raise CodebookError(f"{where}: alias '{alias}' already belongs to '{alias_owner[alias]}'")
+        ids.add(aid)
+        actors.append(Actor(aid, entry["name"].strip(), entry["kind"], aliases, entry.get("role"), entry.get("stands_for")))
+    for a in actors:
+        if a.stands_for and a.stands_for not in ids:
+            raise CodebookError(f"{path}: actor '{a.id}': stands_for '{a.stands_for}' is not an actor id")
+    return actors
+
+
+class _AliasIndex(NamedTuple):
+    pattern: re.Pattern[str]
+    owner: dict[str, Actor]  # alias -> actor
+    by_id: dict[str, Actor]
+
+
+@lru_cache(maxsize=8)
+def _alias_index(gazetteer: tuple[Actor, ...]) -> _AliasIndex:
+    """One alternation of all aliases, longest first, so "Xi Jinping" wins over "Xi".
+
+    A match starts with an alias's first character: the lookahead on those lets the scan skip other
+    positions without trying the alternation.
+    """
+    owner = {alias: a for a in gazetteer for alias in a.aliases}
+    alts = "|".join(re.escape(a) for a in sorted(owner, key=len, reverse=True))
+    firsts = "".join(sorted({re.escape(a[0]) for a in owner if a}))
+    lead = rf"(?=[{firsts}])" if all(owner) else ""
+    pattern = re.compile(rf"{lead}(?<![\w])(?:{alts})(?![\w])" if alts else r"(?!x)x")
+    return _AliasIndex(pattern, owner, {a.id: a for a in gazetteer})
+
+
+# --- unlisted people ------------------------------------------------------------------------------
+
+_TITLES = {"president", "prime", "minister", "foreign", "senator", "ambassador", "professor", "assistant", "associate",
+           "dr", "dr.", "deputy", "chairman", "chair", "secretary", "governor", "mayor", "general", "colonel",
+           "scientist", "economist", "expert", "analyst", "journalist", "activist", "businessman", "businesswoman",
+           "leader", "spokesman", "spokeswoman", "spokesperson", "researcher", "fellow", "director", "head", "akim",
+           "chief", "commander", "blogger", "writer", "historian", "sociologist", "lawyer", "official", "diplomat",
+           "member", "speaker", "moderator", "chancellor", "premier", "envoy", "adviser", "advisor", "mp"}
+_ROLE_START = re.compile(r",\s(?P<role>(?:an?\s|the\s|senior\s|assistant\s|deputy\s|head\s|director\s|chair|professor\s|"
+                         r"former\s|leader\s)[^,.;]{3,90}?)(?=[,.;]|$)")
+_NOT_NAME = {"The", "A", "An", "In", "On", "At", "For", "But", "And", "As", "According", "However", "This", "That",
+             "If", "When", "While", "After", "Before", "Since", "Of", "To", "By", "With", "From", "It", "He", "She",
+             "They", "We", "Mr", "Mrs", "Ms", "Party", "Republic", "University", "Center", "Centre", "Institute",
+             "Foundation", "Ministry", "Council", "Bank", "Forum", "Club", "Union", "Organization", "Organisation"}
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^\w]+", "-", name.lower()).strip("-")
+
+
+@lru_cache(maxsize=1)
+def _capital_run_regex() -> re.Pattern[str]:
+    r"""Runs of capitalised tokens, a token being ``[^\W\d_][\w’'-]*\.?`` scanned left to right.
+
+    Such a scan starts a token at a letter exactly when no letter precedes it in its stretch of [\w’'-]
+    characters: the lookbehind and the ``[\d_’'-]*`` prefix say that. A token is capitalised when its first
+    character ``isupper()``: ``re`` has no class for that, so it is built once from the Unicode table. The
+    next token joins a run only after exactly one space.
+    """
+    letter = re.compile(r"[^\W\d_]")
+    upper = "".join(c for c in filter(str.isupper, map(chr, range(sys.maxunicode + 1))) if letter.match(c))
+    token = rf"[{re.escape(upper)}][\w’'-]*\.?"
+    return re.compile(rf"(?<![\w’'-])[\d_’'-]*(?P<run>{token}(?: {token})*)")
+
+
+@lru_cache(maxsize=4096)  # quotes and actors ask for the same sentences: compute each once
+def _capital_runs(sentence: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """Runs of capitalised tokens: (start, end, tokens)."""
+    return tuple((m.start("run"), m.end("run"), tuple(m.group("run").split(" ")))
+                 for m in _capital_run_regex().finditer(sentence))
+
+
+_ARTICLES = {"a", "an", "the", "and", "or", "of", "by", "with", "to", "as", "for", "in", "on", "at", "said", "says"}
+
+
+def _role_before(before: str) -> str | None:
+    """The title just before a name: "Kazakh political scientist X", or "China's ambassador to Kazakhstan, X"."""
+    if before.endswith(", "):
+        segment = re.split(r"[,;:(]", before[:-2])[-1]
+        words = segment.split()
+        for i, w in enumerate(words):
+            if w.lower() in _TITLES:
+                return " ".join(words[i:])
+        return None
+    words = before.split()
+    if not words or words[-1].lower() not in _TITLES or not before.endswith(" "):
+        return None
+    k = len(words) - 1
+    while k > 0 and len(words) - k < 4 and words[k - 1].lower() not in _ARTICLES and words[k - 1][-1].isalpha():
+        k -= 1
+    return " ".join(words[k:])
+
+
+@lru_cache(maxsize=4096)  # quotes and actors ask for the same sentences: compute each once
+def _titled_people(sentence: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, name, role) of people introduced by a title or an apposition."""
+    found = []
+    for start, end, tokens in _capital_runs(sentence):
+        lead = 0
+        while lead < len(tokens) and tokens[lead].lower().rstrip(".") in _TITLES:
+            lead += 1
+        name_tokens = tokens[lead:]
+        if len(name_tokens) < 2 or len(name_tokens) > 3 or any(t.rstrip(".’'") in _NOT_NAME for t in name_tokens):
+            continue
+        if any(t.endswith((".", "’s", "'s")) for t in name_tokens[:-1]):
+            continue
+        offset = start + sentence[start:end].index(name_tokens[0])
+        name_end = offset + len(" ".join(name_tokens))
+        name = sentence[offset:name_end].rstrip(".")
+        if name.endswith(("’s", "'s")):
+            name = name[:-2]
+        role = " ".join(tokens[:lead]) if lead else None
+        if role is None:
+            role = _role_before(sentence[max(0, offset - 200):offset])  # bounded: linear on long sentences
+        if role is None:
+            appos = _ROLE_START.match(sentence, offset + len(name))
+            if appos:
+                role = appos.group("role").strip()
+        if role:
+            found.append((offset, offset + len(name), name, role))
+    return tuple(found)
+
+
+def extract_actors(paragraph: Paragraph, gazetteer: list[Actor], *, metonyms: bool = False,
+                   known: dict[str, tuple[str, str, str | None]] | None = None) -> list[Mention]:
+    """Mentions of gazetteer actors and of titled people in a paragraph, in reading order.
+
+    ``metonyms=True`` maps a capital with ``stands_for`` to its state ("Beijing" -> China). ``known`` maps
+    extra surface forms (surnames of people introduced earlier) to (id, name, role).
+    """
+    return _mentions(paragraph, _alias_index(tuple(gazetteer)), metonyms, known)
+
+
+def _mentions(paragraph: Paragraph, index: _AliasIndex, metonyms: bool,
+              known: dict[str, tuple[str, str, str | None]] | None) -> list[Mention]:
+    """``extract_actors`` with the gazetteer's alias index built by the caller."""
+    pattern, owner, by_id = index
+    extra = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in sorted(known, key=len, reverse=True)) + r")(?!\w)") \
+        if known else None
+    found: list[tuple[int, int, Mention]] = []
+    for k, s in enumerate(paragraph.sentences):
+        taken: list[tuple[int, int]] = []
+        for m in pattern.finditer(s.text):
+            a = owner[m.group()]
+            if metonyms and a.stands_for in by_id:
+                a = by_id[a.stands_for]
+            found.append((k, m.start(), Mention(a.id, a.name, a.kind, paragraph.id, m.group(), a.role, s.id)))
+            taken.append(m.span())
+        for start, end, name, role in _titled_people(s.text):
+            if not any(a < end and start < b for a, b in taken):
+                found.append((k, start, Mention(f"person:{slug(name)}", name, "person", paragraph.id, name, role, s.id)))
+                taken.append((start, end))
+        for m in extra.finditer(s.text) if extra else ():
+            if not any(a < m.end() and m.start() < b for a, b in taken):
+                aid, name, role = known[m.group()]
+                found.append((k, m.start(), Mention(aid, name, "person", paragraph.id, m.group(), role, s.id)))
+    return [m for _, _, m in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def extract_document_actors(document: Document, gazetteer: list[Actor], *, metonyms: bool = False) -> list[Mention]:
+    """Mentions across a document; an unlisted person introduced once is recognised by surname later on."""
+    index = _alias_index(tuple(gazetteer))  # hashing the gazetteer costs: once per document, not per paragraph
+    known: dict[str, tuple[str, str, str | None]] = {}
+    out: list[Mention] = []
+    for p in document.paragraphs:
+        mentions = _mentions(p, index, metonyms, known)
+        out.extend(mentions)
+        for m in mentions:
+            if m.actor_id.startswith("person:") and " " in m.name:
+                known.setdefault(m.name.split()[-1], (m.actor_id, m.name, m.role))
+    return out
+
+
+def co_occurrence(mentions: list[Mention]) -> dict[tuple[str, str], int]:
+    """Number of paragraphs in which each pair of actors (ids sorted) is mentioned together."""
+    per_paragraph: dict[str, set[str]] = {}
+    for m in mentions:
+        per_paragraph.setdefault(m.paragraph_id, set()).add(m.actor_id)
+    pairs: dict[tuple[str, str], int] = {}
+    for ids in per_paragraph.values():
+        for pair in combinations(sorted(ids), 2):
+            pairs[pair] = pairs.get(pair, 0) + 1
+    return pairs
+
+
+# --- quotes ---------------------------------------------------------------------------------------
+
+_VERBS = (r"(?:believes?|believed|emphasi[sz]e[sd]?|stress(?:es|ed)?|says|said|not(?:es|ed)|argu(?:es|ed)|claim(?:s|ed)|"
+          r"contend(?:s|ed)?|thinks?|thought|warn(?:s|ed)|reiterat(?:es|ed)|add(?:s|ed)|explain(?:s|ed)|observ(?:es|ed)|"
+          r"insist(?:s|ed)|maintain(?:s|ed)|stat(?:es|ed)|suggest(?:s|ed)|conclud(?:es|ed)|admit(?:s|ted)|"
+          r"point(?:s|ed) out|is convinced|was convinced|are convinced|were convinced|told|tells|opined|"
+          r"asserts?|asserted|recalls?|recalled|acknowledg(?:es|ed)|noted|concluded|emphasized)")
+_SUBJECT = r"(?<![\w’'-])(?P<sp>(?:[\w’'-]+\s){0,4}?[\w’'-]+)"
+_ATTRIB = re.compile(rf"{_SUBJECT},?\s(?:(?:have|has|had|also|further|rightly|reasonably|ironically|gently|firmly|"
+                     rf"repeatedly|often|publicly|openly|recently)\s){{0,2}}"
+                     rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s(?P<claim>.+)$")
+_INVERTED = re.compile(rf"^(?P<claim>.+?),[\"”’]?\s(?:{_VERBS})\s(?P<sp>(?:[A-Z][\w’'-]+\s?){{1,3}})[.!?]?$")
+_ACCORDING = re.compile(r"\b[Aa]ccording to (?P<sp>[^,]{2,80}),\s(?P<rest>.+)$")
+# Parts of every _ATTRIB and _INVERTED match, far cheaper to look for than the whole patterns.
+_ATTRIB_CUE = re.compile(rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s")
+_INVERTED_CUE = re.compile(rf",[\"”’]?\s(?:{_VERBS})\s")
+_QUOTE_SPANS = re.compile(r"“[^”]{1,2000}”|\"[^\"]{1,2000}\"|‘(?:[^’]|’(?=\w)){1,2000}’(?!\w)|«[^»]{1,2000}»")
+_AFTER_QUOTE = re.compile(rf",?\s?(?:(?P<sp1>(?:[A-Z][\w’'-]+\s?){{1,3}}|he|she|they)\s{_VERBS}|{_VERBS}\s(?P<sp2>(?:[A-Z][\w’'-]+\s?){{1,3}}))")
+_BEFORE_QUOTE = re.compile(rf"(?P<sp>(?:[A-Z][\w’'-]+\s){{0,2}}[A-Z][\w’'-]+|[Hh]e|[Ss]he)\s(?:\w+\s)?(?:{_VERBS})(?:\sthat)?[^.!?]{{0,60}}[:,]?\s?$"
+                           r"|[Ii]n (?P<pron>his|her) (?:opinion|view|words)[^.!?]{0,40}$")
+_PRONOUNS = {"he", "she", "him", "her", "his", "they"}
+_VAGUE = {"it", "this", "that", "there", "which", "who", "what", "everyone", "everybody", "someone", "somebody", "some",
+          "many", "others", "one", "nobody", "be", "been", "is", "was", "are", "were", "should", "must", "can", "could",
+          "would", "will", "may", "might"}
+
+
+@lru_cache(maxsize=1)
+def _non_person_aliases() -> frozenset[str]:
+    """Names the default gazetteer knows as states, places or organisations: never a pronoun's antecedent."""
+    try:
+        return frozenset(al for a in load_gazetteer() if a.kind != "person" for al in a.aliases)
+    except CodebookError:
+        return frozenset()
+
+
+def _people_positions(sentences: list[tuple[int, str]]) -> tuple[list[int], list[str]]:
+    """(end offsets, names) of person-like names in a paragraph, in order: titled people and 2-3 word names."""
+    found: list[tuple[int, str]] = []
+    places = _non_person_aliases()
+    for offset, text in sentences:
+        titled = {(st, name) for st, _, name, _ in _titled_people(text)}
+        found.extend((offset + st + len(name), name) for st, name in titled)
+        for _st, end, tokens in _capital_runs(text):
+            name = " ".join(tokens).rstrip(".,")
+            if 2 <= len(tokens) <= 3 and not any(t in _NOT_NAME for t in tokens) and name not in places \
+                    and not any(name.endswith(n) for _, n in titled):
+                found.append((offset + end, name))
+    found.sort()
+    return [e for e, _ in found], [n for _, n in found]
+
+
+def _clean_speaker(raw: str, context: str, last: str | None) -> str | None:
+    sp = raw.strip(" ,")
+    low = sp.lower()
+    if low in _PRONOUNS:
+        return last
+    if low in _VAGUE or low.split()[-1] in _VAGUE:
+        return None
+    # Drop a leading clause ("Incidentally, the experts") and keep the noun phrase next to the verb.
+    sp = re.sub(r"^(?:[Aa]nd|[Bb]ut|[Aa]s|[Ss]o|[Yy]et|[Nn]ow)\s", "", sp)
+    sp = re.sub(r"[’']s\s(?:observation|opinion|view|words|estimate|estimates|data|analysis|research|report)$", "", sp)
+    if low.split()[0] in _VAGUE:
+        return None
+    titled = _titled_people(sp)
+    return titled[0][2] if titled else (sp or None)
+
+
+def _according(phrase: str, rest: str) -> tuple[str | None, str]:
+    """Speaker and claim of "According to <phrase>, <rest>", skipping a name or apposition after the phrase.
+
+    Sources without a proper name ("the 1989 census", "some estimates", "polls") are not speakers.
+    """
+    segments = rest.split(", ")
+    speaker = phrase if re.search(r"(?<!^)\b[A-Z]|^[A-Z](?!he\b)", phrase) or phrase.lower() in _PRONOUNS else None
+    taken = 0
+    runs = [" ".join(t) for _, _, t in _capital_runs(segments[0]) if len(t) >= 2]
+    if speaker is None and len(segments) > 1 and runs and runs[0] == segments[0].strip():
+        speaker, taken = runs[0], 1
+    apposition = r"(?:an?|the|senior|assistant|associate|deputy|head|director|chair|former|leading)\b"
+    if speaker and len(segments) > taken + 1 and re.match(apposition, segments[taken]):
+        taken += 1
+    return speaker, ", ".join(segments[taken:])
+
+
+def _may_match(rx: re.Pattern[str], text: str) -> bool:
+    """False when the attribution pattern ``rx`` cannot match ``text``: a part of every match is missing."""
+    if rx is _ATTRIB:
+        return "that" in text and _ATTRIB_CUE.search(text) is not None
+    if rx is _INVERTED:
+        return _INVERTED_CUE.search(text) is not None
+    return "ccording to " in text
+
+
+def extract_quotes(paragraph: Paragraph) -> list[Quote]:
+    """Direct quotations with their speaker, and claims attributed with "X believes that ..." or "According to X, ...".
+
+    A pronoun speaker ("he said") resolves to the last person named earlier in the paragraph. A quotation
+    with no speaker is kept only when it is the whole paragraph (an interview answer).
+    """
+    text = paragraph.text
+    starts = list(zip(paragraph.bounds[::2], paragraph.sentences))
+    offsets = [st for st, _ in starts]
+    ends, names = _people_positions([(st, s.text) for st, s in starts])
+
+    def last_person(at: int) -> str | None:
+        i = bisect.bisect_right(ends, at)
+        return names[i - 1] if i else None
+
+    def sentence_index(at: int) -> int:
+        return max(0, bisect.bisect_right(offsets, at) - 1)
+
+    out: list[Quote] = []
+    covered: list[int] = []  # sentence indices that carry a reported direct quote
+    for m in _QUOTE_SPANS.finditer(text):
+        inner = m.group()[1:-1].strip()
+        if len(inner.split()) < 4:
+            continue  # scare quotes: 'soft power'
+        k = sentence_index(m.start())
+        last = last_person(m.start())
+        speaker, found = None, False
+        after = _AFTER_QUOTE.match(text, m.end(), m.end() + 80)
+        if after:
+            speaker, found = _clean_speaker(after.group("sp1") or after.group("sp2"), text, last), True
+        else:
+            before = _BEFORE_QUOTE.search(text, offsets[k], m.start())
+            if before:
+                raw = before.group("sp") or before.group("pron")
+                speaker, found = _clean_speaker(raw, text, last), True
+        whole = len(m.group()) >= 0.8 * len(text.strip())
+        if found or whole:
+            out.append(Quote(paragraph.id, starts[k][1].id, speaker, m.group()[1:-1], "direct"))
+            covered.extend(range(k, sentence_index(m.end() - 1) + 1))
+    done = set(covered)
+    for k, (st, s) in enumerate(starts):
+        if k in done:
+            continue  # the sentence carries a direct quote already reported
+        for rx in (_ATTRIB, _INVERTED, _ACCORDING):
+            m = rx.search(s.text) if _may_match(rx, s.text) else None
+            if not m:
+                continue
+            if rx is _ACCORDING:
+                raw, claim = _according(m.group("sp"), m.group("rest"))
+                speaker = _clean_speaker(raw, text, last_person(st)) if raw else None
+            else:
+                speaker, claim = _clean_speaker(m.group("sp"), text, last_person(st)), m.group("claim")
+            if speaker and len(claim.split()) >= 3:
+                out.append(Quote(paragraph.id, s.id, speaker, claim.rstrip(), "attributed"))
+                break
+    return out

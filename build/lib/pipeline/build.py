@@ -1,0 +1,328 @@
+"""The build: corpus → notebooks (papermill, in parallel) → assembled brief → HTML and PDF → reports/.
+
+Guarantees:
+- one build at a time per output directory (a lock; the second build refuses at once);
+- everything is written under ``reports/.staging/<run>/`` and published only when complete, file by
+  file with ``os.replace``, so a failed, interrupted or killed build never leaves a half-written brief;
+- a notebook result is reused only when everything it depends on is unchanged (see ``part_key``).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import nbformat
+
+from . import assemble, changes, datasets, export, notebooks
+from .notebooks import notebook_parameters
+from .codebook import Codebook
+from .config import PARTS, Part, Settings
+from .errors import BuildLocked, ExportError, NotebookFailed
+from .execute import run_notebook, start_worker
+from .parallel import forks
+from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
+from .records import release_memory
+from .render import Citer
+from .session import load_context
+
+PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
+PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    cached: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pdf: bool = True
+    up_to_date: bool = False  # nothing changed since the published brief: nothing was done
+
+
+@contextlib.contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on the output directory, released by the OS even if the process is killed."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise BuildLocked(f"another build is running on {out} (pid {holder}): wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+class Builder:
+    def __init__(self, settings: Settings, log: Callable[[str], None] = print, inputs: Inputs | None = None):
+        self.settings, self.log = settings, log
+        self.inputs = inputs or Inputs.read(settings)
+        self.result = BuildResult(settings.out, pdf=settings.pdf)
+        self.printer: export.PdfPrinter | None = None  # started early, during the last notebook stage
+
+    def step(self, name: str, started: float) -> None:
+        took = time.perf_counter() - started
+        self.result.timings[name] = round(took, 3)
+        self.log(f"  {name:<28} {took:6.1f} s")
+
+    def run(self) -> BuildResult:
+        s = self.settings
+        t0 = time.perf_counter()
+        if up_to_date(s, self.inputs):
+            self.result.up_to_date = True
+            self.log(up_to_date_message(s.out))
+            return self.result
+        self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
+        pool = None
+
+        def ready(codebook: Codebook, to_analyse: int) -> None:
+            """Corpus and codebook are good: check the notebooks, then start the workers and their kernels while
+            the documents are analysed, unless that forks workers of its own (a process must not fork once the
+            pool's thread runs): then they start after it."""
+            nonlocal pool
+            notebooks.check(s, codebook.theme_ids)
+            if not forks(to_analyse, s.jobs):
+                pool = self._start_pool()
+
+        try:
+            ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
+            self.result.warnings += [str(w) for w in ctx.corpus.warnings]
+            for w in ctx.corpus.warnings:
+                self.log(f"  warning: {w}")
+            del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
+            release_memory()
+            self.step("corpus, coding, extraction", t0)
+            pool = pool or self._start_pool()
+            with build_lock(s.out):
+                staging_root = s.out / ".staging"
+                shutil.rmtree(staging_root, ignore_errors=True)  # left by a killed build; we hold the lock
+                staging = staging_root / uuid.uuid4().hex[:12]
+                staging.mkdir(parents=True)
+                try:
+                    executed = self.execute_parts(staging, pool)
+                    pool.shutdown(wait=False)  # workers stop their kernels (0.3 s) while this process assembles
+                    ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
+                    self.export(staging, executed, ctx)
+                    self.result.timings["total"] = round(time.perf_counter() - t0, 3)
+                    self.write_manifest(staging)
+                    self.publish(staging)
+                finally:
+                    if self.printer:
+                        self.printer.close()
+                    shutil.rmtree(staging_root, ignore_errors=True)
+        except BaseException:
+            if pool:
+                _stop(pool)
+            raise
+        self.log(f"Done in {self.result.timings['total']:.1f} s: {s.out / 'brief.html'}"
+                 + (f" and {s.out / 'brief.pdf'}" if self.result.pdf else " (no PDF)"))
+        return self.result
+
+    # -- notebooks ------------------------------------------------------------------------------
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        """The notebook workers, as many as the first stage has notebooks to run (at most --jobs), each starting its
+        kernel as it starts (``start_worker``): a notebook never lands on a worker without one."""
+        s = self.settings
+        workers = min(s.jobs, max(1, len(self._stale_first_stage())))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker,
+                                   initargs=(os.getpid(), str(s.notebooks)))
+        for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
+            pool.submit(int)
+        return pool
+
+    def _stale_first_stage(self) -> list[Part]:
+        """The first stage's notebooks whose cached result cannot be used (paths do not enter the key)."""
+        s = self.settings
+        first = min(p.stage for p in PARTS)
+        parts = [p for p in PARTS if p.stage == first]
+        if s.force:
+            return parts
+        return [p for p in parts if not (s.cache / "parts" / part_key(p, self.inputs, notebook_parameters(p, s, s.out, s.out), None)
+                                         / f"{p.name}.ipynb").is_file()]
+
+    def execute_parts(self, staging: Path, pool: ProcessPoolExecutor) -> dict[str, Path]:
+        s = self.settings
+        executed: dict[str, Path] = {}
+        executed_dirs: list[Path] = []  # each part's directory, for the findings the next stage reads
+        (staging / "findings").mkdir()
+        stages = sorted({p.stage for p in PARTS})
+        for stage in stages:
+            if stage == stages[-1] and s.pdf:  # one notebook left: a core is free for the PDF child to start
+                self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
+            upstream = findings_digest(executed_dirs) if stage > 0 else None
+            pending = {}
+            for part in (p for p in PARTS if p.stage == stage):
+                part_dir = staging / "parts" / part.name
+                part_dir.mkdir(parents=True)
+                params = notebook_parameters(part, s, part_dir, staging)
+                key = part_key(part, self.inputs, params, upstream)
+                cached = s.cache / "parts" / key
+                if not s.force and (cached / f"{part.name}.ipynb").is_file():
+                    shutil.rmtree(part_dir)
+                    shutil.copytree(cached, part_dir)
+                    self.result.cached.append(part.name)
+                    self.log(f"  {part.name:<28}   cached")
+                    self._collect(part, part_dir, staging, executed)
+                    executed_dirs.append(part_dir / "findings")
+                    continue
+                output = part_dir / f"{part.name}.ipynb"
+                future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
+                pending[future] = (part, part_dir, cached)
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    part, part_dir, cached = pending.pop(future)
+                    try:
+                        took = future.result()
+                    except NotebookFailed as exc:
+                        raise self._keep_failed(exc) from None
+                    self.result.timings[part.name] = round(took, 3)
+                    self.log(f"  {part.name:<28} {took:6.1f} s")
+                    self._store(part_dir, cached)
+                    self._collect(part, part_dir, staging, executed)
+                    executed_dirs.append(part_dir / "findings")
+        return executed
+
+    def _collect(self, part: Part, part_dir: Path, staging: Path, executed: dict[str, Path]) -> None:
+        """Gather a part's executed notebook, figures and findings into the staging tree."""
+        executed[part.name] = part_dir / f"{part.name}.ipynb"
+        for sub in ("figures", "findings"):
+            src = part_dir / sub
+            if src.is_dir():
+                shutil.copytree(src, staging / sub, dirs_exist_ok=True)
+
+    def _store(self, part_dir: Path, cached: Path) -> None:
+        tmp = cached.with_name(cached.name + f".{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(part_dir, tmp)
+        shutil.rmtree(cached, ignore_errors=True)
+        tmp.rename(cached)
+
+    def _keep_failed(self, exc: NotebookFailed) -> NotebookFailed:
+        """Move the failed notebook out of staging (which is removed) to reports/failed/."""
+        if exc.saved_at and Path(exc.saved_at).is_file():
+            failed = self.settings.out / "failed"
+            failed.mkdir(parents=True, exist_ok=True)
+            target = failed / Path(exc.saved_at).name
+            shutil.copyfile(exc.saved_at, target)
+            return NotebookFailed(exc.notebook, exc.cell, exc.error, str(target))
+        return exc
+
+    # -- assembly and export --------------------------------------------------------------------
+
+    def export(self, staging: Path, executed: dict[str, Path], ctx) -> None:
+        t = time.perf_counter()
+        order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
+        labels = {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
+        tables = datasets.tables(ctx)
+        since = self.changes_since(tables, labels, ctx)
+        brief = assemble.assemble(executed, order, ctx.corpus, list(labels.values()), after={order[0]: since} if since else None)
+        checked = assemble.verify_quotes(brief, ctx.corpus)
+        page = export.to_html(brief)
+        problems = export.check_links(page)
+        if problems:
+            raise ExportError(f"the HTML brief has {len(problems)} broken or external links, e.g. {problems[0]}")
+        (staging / "brief.html").write_text(page, encoding="utf-8")
+        self.step(f"assemble + HTML ({checked} quotes verified)", t)
+        t = time.perf_counter()
+        if self.settings.pdf:
+            self.printer = self.printer or export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
+            self.printer.start()
+        # Written while the PDF child renders: the data tables of a large corpus take as long as the PDF.
+        datasets.write_tables(tables, staging / "data")
+        nb_dir = staging / "notebooks"
+        nb_dir.mkdir()
+        for path in executed.values():
+            shutil.copyfile(path, nb_dir / path.name)
+        nbformat.write(brief, nb_dir / "brief.ipynb")
+        self.step("data/ and notebooks/ (while the PDF renders)", t)
+        if self.settings.pdf:
+            try:
+                self.printer.finish()
+                self.step("PDF", t)
+            except ExportError as exc:
+                self.result.pdf = False
+                self.result.warnings.append(f"PDF not written: {exc}")
+                self.log(f"  warning: PDF not written: {exc}. The HTML brief is published; the previous PDF is removed.")
+
+    def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
+        """The "what changed" section, when a previous brief with its data is published in the output directory."""
+        out = self.settings.out
+        manifest = previous_manifest(out)
+        if not manifest or not (out / "data" / "documents.csv").is_file():
+            return None
+        found = changes.compare(out, manifest.get("built_at", "before"), tables, list(labels))
+        return changes.render(found, Citer(ctx.corpus), labels)
+
+    def write_manifest(self, staging: Path) -> None:
+        s = self.settings
+        manifest = {
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "inputs": self.inputs.to_json(),
+            "settings": {"corpus": str(s.corpus), "codebook": str(s.codebook), "jobs": s.jobs, "force": s.force},
+            "commit": _git_commit(), "timings_s": self.result.timings,
+            "cached": self.result.cached, "warnings": self.result.warnings, "pdf": self.result.pdf,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    def publish(self, staging: Path) -> None:
+        """Move the finished brief into place: directories swapped by rename, files by os.replace."""
+        out = self.settings.out
+        for name in PUBLISHED_DIRS:
+            src = staging / name
+            if not src.exists():
+                continue
+            old = out / f".old-{name}"
+            shutil.rmtree(old, ignore_errors=True)
+            if (out / name).exists():
+                (out / name).rename(old)
+            src.rename(out / name)
+            shutil.rmtree(old, ignore_errors=True)
+        for name in PUBLISHED_FILES:
+            src = staging / name
+            if src.exists():
+                os.replace(src, out / name)
+            elif name == "brief.pdf":
+                (out / name).unlink(missing_ok=True)  # a stale PDF must not pass for this build's
+        shutil.rmtree(out / "failed", ignore_errors=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (a failed or interrupted build); their kernels exit with them (ipykernel watches its parent)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    from .config import PROJECT_ROOT
+
+    with contextlib.suppress(Exception):
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
+def build(settings: Settings, log: Callable[[str], None] = print, inputs: Inputs | None = None) -> BuildResult:
+    return Builder(settings, log, inputs).run()
+

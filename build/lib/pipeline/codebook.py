@@ -1,0 +1,258 @@
+"""The codebook: themes, their cues and exclusions, framing cues and the coding rules, validated.
+
+``codebook/themes.yaml`` documents the format in its header. Loading turns every cue into a compiled
+regular expression with a weight and a human-readable label, so the coding can say *why* a passage
+was coded. Every problem is a CodebookError naming the file, the theme or field, and what to fix.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import prefilter
+from .errors import CodebookError
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "codebook" / "themes.yaml"
+SCHEMA_VERSION = 1
+TOP_KEYS = {"schema_version", "rules", "themes", "framing"}
+THEME_KEYS = {"label", "description", "cues", "exclusions", "actors", "rules"}
+CUE_KEYS = {"term", "pattern", "weight", "label"}
+# Defaults keep a codebook without a rules block usable; themes.yaml states its own values.
+RULE_DEFAULTS = {"assign_threshold": 2.0, "min_coverage": 0.3, "dense_threshold": 3.0, "heading_threshold": 1.0}
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: the prefilter's sets of cues stay cheap
+class Cue:
+    """One thing that, found in a sentence, counts towards a theme (or a framing category)."""
+
+    label: str
+    regex: re.Pattern[str]
+    weight: float = 1.0
+    needles: tuple[tuple[frozenset[str], ...], ...] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needles", prefilter.needles(self.regex))  # see prefilter.py
+
+
+@dataclass(frozen=True)
+class Rules:
+    """When a theme's cue score makes a paragraph 'coded' (see coding.py for how they combine)."""
+
+    assign_threshold: float
+    min_coverage: float
+    dense_threshold: float
+    heading_threshold: float
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    description: str
+    cues: tuple[Cue, ...]
+    exclusions: tuple[Cue, ...]
+    actors: tuple[str, ...]
+    rules: Rules
+
+
+@dataclass(frozen=True)
+class FramingCues:
+    """Cues saying who a passage speaks of (subjects) and in what tone (tones)."""
+
+    subjects: dict[str, tuple[Cue, ...]]
+    tones: dict[str, tuple[Cue, ...]]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    path: Path
+    digest: str  # sha256 of the file's bytes: part of every cache key that depends on coding
+    schema_version: int
+    themes: dict[str, Theme]  # in file order
+    framing: FramingCues
+    rules: Rules = field(repr=False)
+
+    @property
+    def theme_ids(self) -> tuple[str, ...]:
+        return tuple(self.themes)
+
+    def label(self, theme_id: str) -> str:
+        """The human-readable name of a theme; raises KeyError for an unknown id."""
+        return self.themes[theme_id].label
+
+    def theme(self, theme_id: str) -> Theme:
+        return self.themes[theme_id]
+
+    @functools.cached_property
+    def scanner(self) -> prefilter.Scanner:
+        """Finds the cues' needles in a text (prefilter.py); made on first use, since only coding needs it."""
+        cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
+        cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
+        return prefilter.Scanner({c: c.needles for c in cues})
+
+
+class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: each kernel reads the codebook; pure Python took 0.15 s
+    """SafeLoader for the codebook and labels files: refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: YamlLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}' (line {key_node.start_mark.line + 1})", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+YamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def term_pattern(term: str) -> str:
+    """Regex for a plain term: case-insensitive whole words, space/hyphen interchangeable, simple variants.
+
+    English terms also match a plural (-s/-es) and a possessive ('s); Cyrillic terms take up to three
+    inflectional letters (Синьцзян matches Синьцзяне), since Russian declines nouns.
+    """
+    words = [re.escape(w) for w in re.split(r"[\s\-]+", term.strip()) if w]
+    body = r"[\s\-]+".join(words)
+    suffix = r"\w{0,3}" if _CYRILLIC.search(term) else r"(?:e?s)?(?:'s?)?"
+    return rf"(?<!\w){body}{suffix}(?!\w)"
+
+
+def _compile(where: str, pattern: str, path: Path) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise CodebookError(f"{path}: {where}: invalid regular expression {pattern!r} ({exc}): fix the pattern") from None
+
+
+def _cue(raw: Any, where: str, path: Path) -> Cue:
+    """Parse one cue entry: a plain term, or {term|pattern, weight, label}."""
+    if isinstance(raw, str) and raw.strip():
+        return Cue(raw.strip(), _compile(where, term_pattern(raw), path))
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{path}: {where}: a cue is a term (text) or a mapping with pattern:, weight:, label:; got {raw!r}")
+    unknown = sorted(set(raw) - CUE_KEYS)
+    if unknown:
+        raise CodebookError(f"{path}: {where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(CUE_KEYS))}")
+    if ("term" in raw) == ("pattern" in raw):
+        raise CodebookError(f"{path}: {where}: give exactly one of 'term' (plain words) or 'pattern' (a regex)")
+    text = raw.get("term") or raw.get("pattern")
+    if not isinstance(text, str) or not text.strip():
+        raise CodebookError(f"{path}: {where}: the term/pattern must be non-empty text")
+    weight = raw.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise CodebookError(f"{path}: {where}, field 'weight': {weight!r} is not a number: write e.g. weight: 1.5")
+    label = raw.get("label", raw.get("term"))
+    if not isinstance(label, str) or not label.strip():
+        raise CodebookError(f"{path}: {where}: a pattern cue needs a 'label' (the name shown when explaining a coding)")
+    pattern = term_pattern(text) if "term" in raw else text
+    where_pattern = f"{where} (label '{label}')"
+    return Cue(label.strip(), _compile(where_pattern, pattern, path), float(weight))
+
+
+def _cues(raw: Any, where: str, path: Path, *, required: bool) -> tuple[Cue, ...]:
+    if raw is None and not required:
+        return ()
+    if not isinstance(raw, list) or (required and not raw):
+        raise CodebookError(f"{path}: {where}: expected a non-empty list of cues" if required else f"{path}: {where}: expected a list")
+    return tuple(_cue(item, f"{where}[{i}]", path) for i, item in enumerate(raw))
+
+
+def _rules(raw: Any, where: str, path: Path, base: dict[str, float]) -> Rules:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{path}: {where}: expected a mapping of {', '.join(RULE_DEFAULTS)}")
+    unknown = sorted(set(raw) - set(RULE_DEFAULTS))
+    if unknown:
+        raise CodebookError(f"{path}: {where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(RULE_DEFAULTS)}")
+    values = dict(base)
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CodebookError(f"{path}: {where}, field '{key}': {value!r} is not a number")
+        values[key] = float(value)
+    return Rules(**values)
+
+
+def _theme(theme_id: str, raw: Any, path: Path, base: dict[str, float]) -> Theme:
+    where = f"theme '{theme_id}'"
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{path}: {where}: expected a mapping with label:, description:, cues:")
+    unknown = sorted(set(raw) - THEME_KEYS)
+    if unknown:
+        raise CodebookError(f"{path}: {where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(THEME_KEYS))}")
+    for key in ("label", "description"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise CodebookError(f"{path}: {where}, field '{key}': missing or empty: add it")
+    if "cues" not in raw:
+        raise CodebookError(f"{path}: {where}, field 'cues': missing: add a list of cues")
+    actors = raw.get("actors") or []
+    if not isinstance(actors, list) or not all(isinstance(a, str) for a in actors):
+        raise CodebookError(f"{path}: {where}, field 'actors': expected a list of actor ids")
+    return Theme(theme_id, raw["label"].strip(), " ".join(raw["description"].split()),
+                 _cues(raw["cues"], f"{where}, field 'cues'", path, required=True),
+                 _cues(raw.get("exclusions"), f"{where}, field 'exclusions'", path, required=False),
+                 tuple(actors), _rules(raw.get("rules"), f"{where}, field 'rules'", path, base))
+
+
+def _framing(raw: Any, path: Path) -> FramingCues:
+    if not isinstance(raw, dict) or set(raw) - {"subjects", "tones"}:
+        raise CodebookError(f"{path}: field 'framing': expected a mapping with only subjects: and tones:")
+    parts: dict[str, dict[str, tuple[Cue, ...]]] = {}
+    for part, needed in (("subjects", ("russia", "china")), ("tones", ("cooperation", "tension"))):
+        block = raw.get(part)
+        if not isinstance(block, dict):
+            raise CodebookError(f"{path}: field 'framing.{part}': expected a mapping of {' and '.join(needed)} to cue lists")
+        missing = [k for k in needed if k not in block]
+        if missing:
+            raise CodebookError(f"{path}: field 'framing.{part}': missing '{missing[0]}': add its cue list")
+        parts[part] = {str(k): _cues(v, f"field 'framing.{part}.{k}'", path, required=True) for k, v in block.items()}
+    return FramingCues(parts["subjects"], parts["tones"])
+
+
+def load_codebook(path: str | Path = DEFAULT_PATH) -> Codebook:
+    """Load and validate a codebook YAML file. Raises CodebookError on any problem."""
+    path = Path(path)
+    try:
+        data_bytes = path.read_bytes()
+    except OSError as exc:
+        raise CodebookError(f"{path}: cannot read the codebook ({exc.strerror}): check the path") from None
+    try:
+        data = yaml.load(data_bytes.decode("utf-8-sig"), Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except UnicodeDecodeError:
+        raise CodebookError(f"{path}: is not UTF-8 text: save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        if "duplicate key" in str(getattr(exc, "problem", "")):
+            raise CodebookError(f"{path}{where}: {exc.problem}: each theme id (and each key) may appear only once") from None
+        raise CodebookError(f"{path}{where}: YAML does not parse ({getattr(exc, 'problem', None) or exc}): fix it") from None
+    if not isinstance(data, dict):
+        raise CodebookError(f"{path}: expected a mapping with schema_version:, themes:, framing:")
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise CodebookError(f"{path}: unknown top-level key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(TOP_KEYS))}")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise CodebookError(f"{path}: field 'schema_version': {data.get('schema_version')!r} is not supported; write schema_version: {SCHEMA_VERSION}")
+    rules = _rules(data.get("rules"), "field 'rules'", path, RULE_DEFAULTS)
+    raw_themes = data.get("themes")
+    if not isinstance(raw_themes, dict) or not raw_themes:
+        raise CodebookError(f"{path}: field 'themes': expected a non-empty mapping of theme id to theme")
+    themes = {}
+    for theme_id, raw in raw_themes.items():
+        if not isinstance(theme_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", theme_id):
+            raise CodebookError(f"{path}: theme id {theme_id!r}: use lower-case letters, digits and underscores")
+        themes[theme_id] = _theme(theme_id, raw, path, vars(rules))
+    if "framing" not in data:
+        raise CodebookError(f"{path}: field 'framing': missing: add subjects: and tones: cue lists")
+    return Codebook(path, hashlib.sha256(data_bytes).hexdigest(), SCHEMA_VERSION, themes, _framing(data["framing"], path), rules)

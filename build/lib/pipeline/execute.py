@@ -1,0 +1,184 @@
+"""Running one notebook with papermill, in a worker process, and turning its failures into NotebookFailed.
+
+Kept apart from build.py so worker processes import only what execution needs.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing.util
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .errors import NotebookFailed
+from .parallel import die_with_parent
+
+
+# The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
+# failures reach us as exceptions, with the traceback saved in the output notebook.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) -> float:
+    """Execute ``source`` into ``output`` with the parameters; return seconds taken.
+
+    papermill writes the output notebook as it goes, so after a failure it holds the error banner
+    and the traceback: that is the file the error message points to.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    _register_warm_engine()
+    started = time.perf_counter()
+    name = Path(source).stem
+    try:
+        papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
+                                   execution_timeout=cell_timeout, start_timeout=60, cwd=str(Path(source).parent),
+                                   kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
+    except papermill.PapermillExecutionError as exc:
+        raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", output) from None
+    except CellTimeoutError as exc:
+        raise NotebookFailed(name, _failed_cell(output), f"a cell ran longer than {cell_timeout} s ({exc})".split("\n")[0], output) from None
+    except DeadKernelError as exc:
+        raise NotebookFailed(name, _failed_cell(output), f"the kernel died ({str(exc).splitlines()[0]})", output) from None
+    except RuntimeError as exc:  # kernel failed to start or reply
+        raise NotebookFailed(name, None, f"the kernel did not start: {exc}", output) from None
+    return time.perf_counter() - started
+
+
+def start_worker(parent: int, cwd: str) -> None:
+    """Initializer of a notebook worker: die with the build, and start the kernel its first notebook will use."""
+    die_with_parent(parent)
+    warm_up(cwd)
+
+
+def warm_up(cwd: str) -> None:
+    """Start this worker's kernel and import the pipeline into it while the build process checks the corpus,
+    so that the first notebook waits for neither.
+
+    Any failure is left to the first notebook, which starts its own kernel and reports the problem.
+    """
+    import tempfile
+
+    import nbformat
+    import papermill
+
+    _register_warm_engine()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pipeline.session, pipeline.sections, pipeline.overview")],
+                                  metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+    with tempfile.TemporaryDirectory() as tmp, contextlib.suppress(Exception):
+        path = str(Path(tmp) / "warm-up.ipynb")
+        nbformat.write(nb, path)
+        papermill.execute_notebook(path, path, progress_bar=False, log_output=False, start_timeout=60, cwd=cwd,
+                                   kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
+
+
+def _failed_cell(output: str) -> int | None:
+    """Index of the cell that was running when execution stopped: the last one papermill started.
+
+    papermill marks even the interrupted cell "completed" after a timeout or a dead kernel, so the
+    status cannot tell; execution stops at the failure, so the last start is the failing cell.
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except Exception:
+        return None
+    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+# --- a warm kernel per worker --------------------------------------------------------------------
+# Starting a kernel and importing matplotlib and the pipeline into it is most of a short notebook's
+# cost. A worker therefore keeps its kernel for the next notebook, after resetting it to what a fresh
+# kernel would hold (empty namespace, execution count 1, house chart style, working directory).
+# A kernel that died, timed out or failed to reset is shut down and replaced.
+
+_WARM: dict[str, Any] = {}  # this worker's kernel manager ("km") and client ("kc")
+
+
+def prepare_kernel(cwd: str) -> None:
+    """Runs inside the kernel before each notebook: the state of a fresh kernel, imports kept."""
+    import matplotlib
+
+    import pipeline.charts  # noqa: F401  (the house style is set on import; keep a copy to restore)
+
+    global _RC
+    if _RC is None:
+        _RC = matplotlib.rcParams.copy()
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matplotlib.rcParams.update(_RC)
+    os.chdir(cwd)
+    get_ipython().reset(new_session=True)  # type: ignore[name-defined]  # noqa: F821
+
+
+def release_kernel() -> None:
+    """Runs inside the kernel after each notebook: drop its variables and give the memory back to the OS.
+
+    An idle warm kernel otherwise holds its notebook's context (700 MB at 10,000 documents) until the next one.
+    """
+    from pipeline.records import release_memory
+
+    get_ipython().reset(new_session=False)  # type: ignore[name-defined]  # noqa: F821
+    release_memory()
+
+
+_RC = None
+_PREPARE = "from pipeline.execute import prepare_kernel as _p\n_p({cwd!r})"
+_RELEASE = "from pipeline.execute import release_kernel as _r\n_r()"
+
+
+def _discard_kernel() -> None:
+    from jupyter_core.utils import run_sync
+
+    km, kc = _WARM.pop("km", None), _WARM.pop("kc", None)
+    with contextlib.suppress(Exception):
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+def _register_warm_engine() -> None:
+    """papermill's nbclient engine, except that the worker's kernel is kept for its next notebook."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                     start_timeout=60, execution_timeout=None, **kwargs):
+            kwargs.pop("input_path", None)
+            if "km" not in _WARM:
+                _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
+                multiprocessing.util.Finalize(None, _discard_kernel, exitpriority=10)
+            client = PapermillNotebookClient(nb_man, km=_WARM["km"], timeout=execution_timeout, startup_timeout=start_timeout,
+                                             kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
+                                             stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            client.kc = _WARM.get("kc")
+            try:
+                with client.setup_kernel():
+                    _WARM["kc"] = client.kc
+                    reply = run_sync(client.kc.execute_interactive)(_PREPARE.format(cwd=os.getcwd()), silent=True,
+                                                                     store_history=False, timeout=start_timeout)
+                    if reply["content"]["status"] != "ok":
+                        raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
+                executed = client.execute()
+                try:
+                    run_sync(client.kc.execute_interactive)(_RELEASE, silent=True, store_history=False, timeout=start_timeout)
+                except Exception:
+                    _discard_kernel()  # in an unknown state: the next notebook gets a new kernel
+                return executed
+            except BaseException:
+                _discard_kernel()  # a kernel that timed out or died is never reused
+                raise
+
+    papermill_engines.register("warm", WarmKernelEngine)

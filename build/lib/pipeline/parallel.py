@@ -1,0 +1,50 @@
+"""Mapping a function over many items in worker processes, when there are enough to pay for starting them."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: the worker is killed when the build process dies, even by SIGKILL (Linux).
+
+    Without it a killed build leaves its workers running: they go on with queued work (notebooks) into the
+    dead build's staging directory and then wait for work forever.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the build died before the line above ran
+        os._exit(1)
+
+
+MIN_ITEMS = 200  # below this, starting workers (about half a second each) costs more than it saves
+
+
+def forks(items: int, jobs: int | None = None) -> bool:
+    """Whether ``pmap`` over this many items starts workers (in a single-threaded process)."""
+    return (jobs or os.cpu_count() or 1) >= 2 and items >= MIN_ITEMS
+
+
+def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None) -> list[Any]:
+    """``[fn(*item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth it.
+
+    Workers are forked: a spawned worker would re-run the caller's script (any analyst's script without a
+    ``__main__`` guard would break), and forking is safe only while this process runs a single thread, so
+    a threaded caller (a Jupyter kernel) computes in-process. Results must be picklable.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if not forks(len(items), jobs) or threading.active_count() > 1:
+        return [fn(*item) for item in items]
+    with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        return list(pool.map(fn, *zip(*items), chunksize=max(1, len(items) // (jobs * 8))))

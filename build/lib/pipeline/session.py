@@ -1,0 +1,123 @@
+"""What a notebook calls first: load corpus and codebook, code and extract once, reuse across kernels.
+
+Two caches, both keyed by everything they depend on:
+- the whole analysis context, keyed by the corpus files, the codebook, the gazetteer and the code, so
+  the six notebooks of a build (and an analyst re-running one in Jupyter) read it without parsing the
+  corpus again;
+- each document's analysis (coding, framing, extraction), so a document added to a large corpus costs
+  only itself; documents not in the cache are analysed in parallel (parallel.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+from . import analysis, extract
+from .codebook import Codebook, load_codebook
+from .corpus import Document, load_corpus
+from .inputs import corpus_files, module_digest, sha256
+from .parallel import pmap
+from .records import bulk
+from .render import Citer
+
+
+# Called once corpus and codebook are read and valid, with the number of documents still to analyse.
+Ready = Callable[[Codebook, int], None]
+
+
+def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None,
+                 jobs: int | None = None, ready: Ready | None = None) -> analysis.Context:
+    """Corpus, codebook, coding and extraction for a notebook; computed once per distinct input.
+
+    ``ready`` lets the build start its notebook workers while the documents are analysed, and only once
+    the input is known to be good (a build that stops on bad input has nothing to stop).
+    """
+    with bulk():
+        return _load_context(corpus_dir, codebook_dir, cache_dir, jobs, ready or (lambda codebook, to_analyse: None))
+
+
+def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None, jobs: int | None,
+                  ready: Ready) -> analysis.Context:
+    codebook_dir = Path(codebook_dir)
+    try:
+        path = _context_path(corpus_dir, codebook_dir, cache_dir) if cache_dir is not None else None
+    except OSError:  # a missing codebook file or corpus: the loaders below say which, and what to do
+        path = None
+    if path and (ctx := _read(path)):  # keyed on the files' bytes: codebook and corpus were valid when it was made
+        ready(ctx.codebook, 0)
+        return ctx
+    codebook = load_codebook(codebook_dir / "themes.yaml")
+    gazetteer = extract.load_gazetteer(codebook_dir / "actors.yaml")
+    if path is None:
+        corpus = load_corpus(corpus_dir, jobs=jobs)
+        ready(codebook, len(corpus.documents))
+        return analysis.build_context(corpus, codebook, gazetteer)
+    cache = Path(cache_dir)
+    corpus = load_corpus(corpus_dir, cache_dir=cache / "corpus", jobs=jobs)
+    analyses = _analyses(corpus.documents, codebook, gazetteer, cache, _analysis_depends(codebook_dir), jobs,
+                         lambda to_analyse: ready(codebook, to_analyse))
+    ctx = analysis.build_context(corpus, codebook, gazetteer, analyses)
+    _write(path, ctx)
+    return ctx
+
+
+def _analysis_depends(codebook_dir: Path) -> list[str]:
+    """What each document's analysis depends on besides the document: codebook, gazetteer, the code computing it."""
+    return [sha256((codebook_dir / "themes.yaml").read_bytes()), sha256((codebook_dir / "actors.yaml").read_bytes()),
+            module_digest(frozenset({"analysis"}))]
+
+
+def _context_path(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path) -> Path:
+    """Where the context of these inputs is cached (the file exists once a notebook or a build computed it)."""
+    files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
+    key = sha256("|".join([files, *_analysis_depends(Path(codebook_dir)), module_digest(frozenset({"session"}))]).encode())[:32]
+    return Path(cache_dir) / "context" / f"{key}.pickle"
+
+
+def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path, depends: list[str],
+              jobs: int | None, ready: Callable[[int], None]) -> list[analysis.DocumentAnalysis]:
+    """Each document's analysis, from the cache or computed (in parallel when many are missing)."""
+    paths = [cache / "analysis" / f"{sha256('|'.join([d.sha256, repr(d.meta), *depends]).encode())[:32]}.pickle"
+             for d in documents]
+    found = [_read(p) for p in paths]
+    missing = [i for i, a in enumerate(found) if a is None]
+    work = [(documents[i], codebook, gazetteer, paths[i]) for i in missing]
+    ready(len(work))
+    for i, data in zip(missing, pmap(_analyse_and_store, work, jobs)):
+        found[i] = pickle.loads(data)
+    return found
+
+
+def _analyse_and_store(doc: Document, codebook, gazetteer: list, path: Path) -> bytes:
+    """A document's analysis, written to the cache and returned pickled: a worker pickles it once, for both."""
+    data = pickle.dumps(analysis.analyse_document(doc, codebook, gazetteer), protocol=pickle.HIGHEST_PROTOCOL)
+    _write_bytes(path, data)
+    return data
+
+
+def _read(path: Path):
+    """A cache entry, or None when it is missing or damaged (then it is recomputed, never trusted)."""
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:
+        return None
+
+
+def _write(path: Path, value) -> None:
+    _write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def start(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None) -> tuple[analysis.Context, Citer]:
+    """The first call of every notebook: the analysis context and the citation renderer."""
+    ctx = load_context(corpus_dir, codebook_dir, cache_dir)
+    return ctx, Citer(ctx.corpus)
