@@ -1,4 +1,5 @@
-"""Small immutable records of which a corpus holds hundreds of thousands (paragraphs, mentions, scores).
+"""Small immutable records of which a corpus holds hundreds of thousands (paragraphs, mentions, scores),
+and the memory housekeeping for building, loading and dropping that many objects.
 
 ``@record`` is ``@dataclass(frozen=True, slots=True)`` (no ``__dict__`` each) with a compact pickle: the
 class and its field values, rebuilt by one constructor call. A frozen slots dataclass otherwise pickles
