@@ -47,6 +47,7 @@ def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: s
     except OSError:  # a missing codebook file or corpus: the loaders below say which, and what to do
         path = None
     if path and (ctx := _read(path)):  # keyed on the files' bytes: codebook and corpus were valid when it was made
+        ctx.corpus.root = Path(corpus_dir)  # the same files may have been read from another folder, since moved
         ready(ctx.codebook, 0)
         return ctx
     codebook = load_codebook(codebook_dir / "themes.yaml")

@@ -97,3 +97,14 @@ def test_a_process_with_other_threads_maps_in_process():
 
 def _pid(_: int) -> int:
     return os.getpid()
+
+
+def test_a_corpus_moved_to_another_folder_is_read_from_where_it_is_now(tmp_path):
+    """The cache is keyed on the files' content: a moved corpus hits it, and must not point back to the old folder."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(DEFAULT_CORPUS, old)
+    session.load_context(old, DEFAULT_CODEBOOK, tmp_path / "cache")
+    old.rename(new)
+    ctx = session.load_context(new, DEFAULT_CODEBOOK, tmp_path / "cache")
+    doc = ctx.corpus.documents[0]
+    assert (ctx.corpus.root / doc.meta.file).read_bytes() == (new / doc.meta.file).read_bytes()
