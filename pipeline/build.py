@@ -185,6 +185,8 @@ class Builder:
                 output = part_dir / f"{part.name}.ipynb"
                 future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
                 pending[future] = (part, part_dir, cached)
+            if pending and stage == stages[0]:
+                export.prepare()  # while the notebooks run
             while pending:
                 done, _ = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
