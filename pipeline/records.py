@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import dataclasses
 import gc
+import operator
 from collections.abc import Iterator
 from typing import dataclass_transform
 
@@ -20,9 +21,10 @@ from typing import dataclass_transform
 def record(cls: type) -> type:
     cls = dataclasses.dataclass(frozen=True, slots=True)(cls)
     names = tuple(f.name for f in dataclasses.fields(cls))
+    values = operator.attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))  # a tuple, in C
 
     def __reduce__(self):
-        return type(self), tuple(getattr(self, n) for n in names)
+        return type(self), values(self)
 
     cls.__reduce__ = __reduce__
     return cls
