@@ -222,7 +222,7 @@ def ensure_naive_env() -> tuple[Path | None, str]:
         return bin_dir, ""
     log(f"creating {NAIVE_VENV.relative_to(ROOT)}: the jupyter metapackage, papermill and the project (once, 1-2 min)")
     ok = subprocess.run([sys.executable, "-m", "venv", "--clear", NAIVE_VENV]).returncode == 0 and subprocess.run(
-        [bin_dir / "python", "-m", "pip", "install", "-q", "jupyter", "papermill", str(ROOT)]).returncode == 0
+        [bin_dir / "python", "-m", "pip", "install", "-q", "jupyter", "papermill", "-e", str(ROOT)]).returncode == 0  # -e: no build/ in the tree
     if ok:
         return bin_dir, ""
     return None, f"the jupyter metapackage environment could not be installed in {NAIVE_VENV}: only the lean-env naive chain ran"
