@@ -10,6 +10,7 @@ import pytest
 
 from pipeline import analysis, corpus, session
 from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, PROJECT_ROOT
+from pipeline.errors import BriefError
 from pipeline.parallel import pmap
 
 NEW = "Transit news\n\nIn March 2025 Kazakhstan and China agreed to raise traffic through Khorgos by 20 per cent.\n"
@@ -108,3 +109,22 @@ def test_a_corpus_moved_to_another_folder_is_read_from_where_it_is_now(tmp_path)
     ctx = session.load_context(new, DEFAULT_CODEBOOK, tmp_path / "cache")
     doc = ctx.corpus.documents[0]
     assert (ctx.corpus.root / doc.meta.file).read_bytes() == (new / doc.meta.file).read_bytes()
+
+
+def test_ready_is_told_how_many_documents_are_left_to_analyse(tmp_path):
+    calls = []
+    ready = lambda codebook, to_analyse: calls.append((codebook.theme_ids, to_analyse))  # noqa: E731
+    session.load_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, tmp_path / "cache", ready=ready)
+    session.load_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, tmp_path / "cache", ready=ready)
+    n = len(corpus.load_corpus(DEFAULT_CORPUS).documents)
+    assert [c[1] for c in calls] == [n, 0]  # all of them, then none: the context is cached
+    assert calls[0][0] == calls[1][0] and "xinjiang" in calls[0][0]
+
+
+def test_ready_is_not_called_for_a_corpus_that_fails_to_load(tmp_path):
+    shutil.copytree(DEFAULT_CORPUS, tmp_path / "corpus")
+    (tmp_path / "corpus" / "stray.txt").write_text("no metadata entry\n", encoding="utf-8")
+    calls = []
+    with pytest.raises(BriefError, match="stray.txt"):
+        session.load_context(tmp_path / "corpus", DEFAULT_CODEBOOK, tmp_path / "cache", ready=lambda *a: calls.append(a))
+    assert calls == []  # the build starts no worker, no kernel, for input it is about to refuse
