@@ -92,7 +92,7 @@ class Codebook:
 
     @functools.cached_property
     def scanner(self) -> prefilter.Scanner:
-        """Finds the cues' needles in a text (prefilter.py); made on first use, since only coding needs it."""
+        """Which cues can match a text (prefilter.py); made on first use, since only coding needs it."""
         cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
         return prefilter.Scanner({c: c.needles for c in cues})

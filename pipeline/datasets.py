@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 from .analysis import Context, period_of
+from .corpus import Paragraph
 from .render import Citer
 
 TABLES = ("documents", "paragraphs", "figures", "events", "actors", "quotes")
@@ -39,7 +40,7 @@ def tables(ctx: Context) -> dict[str, list[dict]]:
             "quotes": quotes}
 
 
-def _paragraph_rows(ctx: Context, p, cite: dict, themes: tuple[str, ...], paragraphs: list, figures: list, events: list,
+def _paragraph_rows(ctx: Context, p: Paragraph, cite: dict, themes: tuple[str, ...], paragraphs: list, figures: list, events: list,
                     actors: list, quotes: list) -> None:
     """One paragraph's rows in each table; ``cite`` (its passage id and citation as the brief prints it) leads each."""
     coded, framing = ctx.coded.get(p.id, {}), ctx.framing.get(p.id)

@@ -58,8 +58,8 @@ def start_worker(parent: int, cwd: str) -> None:
 
 
 def warm_up(cwd: str) -> None:
-    """Start this worker's kernel and import the pipeline into it while the build process checks the corpus,
-    so that the first notebook waits for neither.
+    """Start this worker's kernel and import the pipeline into it while the build process analyses the
+    documents, so that the first notebook waits for neither.
 
     Any failure is left to the first notebook, which starts its own kernel and reports the problem.
     """

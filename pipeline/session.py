@@ -43,7 +43,8 @@ def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: s
                   ready: Ready) -> analysis.Context:
     codebook_dir = Path(codebook_dir)
     try:
-        path = _context_path(corpus_dir, codebook_dir, cache_dir) if cache_dir is not None else None
+        depends = _analysis_depends(codebook_dir)
+        path = _context_path(corpus_dir, depends, cache_dir) if cache_dir is not None else None
     except OSError:  # a missing codebook file or corpus: the loaders below say which, and what to do
         path = None
     if path and (ctx := _read(path)):  # keyed on the files' bytes: codebook and corpus were valid when it was made
@@ -58,7 +59,7 @@ def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: s
         return analysis.build_context(corpus, codebook, gazetteer)
     cache = Path(cache_dir)
     corpus = load_corpus(corpus_dir, cache_dir=cache / "corpus", jobs=jobs)
-    analyses = _analyses(corpus.documents, codebook, gazetteer, cache, _analysis_depends(codebook_dir), jobs,
+    analyses = _analyses(corpus.documents, codebook, gazetteer, cache, depends, jobs,
                          lambda to_analyse: ready(codebook, to_analyse))
     ctx = analysis.build_context(corpus, codebook, gazetteer, analyses)
     _write(path, ctx)
@@ -71,10 +72,10 @@ def _analysis_depends(codebook_dir: Path) -> list[str]:
             module_digest(frozenset({"analysis"}))]
 
 
-def _context_path(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path) -> Path:
+def _context_path(corpus_dir: str | Path, depends: list[str], cache_dir: str | Path) -> Path:
     """Where the context of these inputs is cached (the file exists once a notebook or a build computed it)."""
     files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
-    key = sha256("|".join([files, *_analysis_depends(Path(codebook_dir)), module_digest(frozenset({"session"}))]).encode())[:32]
+    key = sha256("|".join([files, *depends, module_digest(frozenset({"session"}))]).encode())[:32]
     return Path(cache_dir) / "context" / f"{key}.pickle"
 
 

@@ -67,13 +67,16 @@ def test_a_notebook_that_raised_leaves_a_usable_kernel(tmp_path):
 
 
 def test_a_warmed_up_worker_runs_its_first_notebook_in_the_kernel_it_started(tmp_path):
+    from pipeline import execute
+
+    execute._discard_kernel()  # no kernel left by an earlier test: this one must be warm_up's
     warm_up(str(tmp_path))
-    pid = notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())", "print(sorted(k for k in globals() if not k.startswith('_')))")
-    run_notebook(pid, str(tmp_path / "out1.ipynb"), {}, 60)
-    run_notebook(pid, str(tmp_path / "out2.ipynb"), {}, 60)
-    (first, names1), (second, _) = outputs(str(tmp_path / "out1.ipynb")), outputs(str(tmp_path / "out2.ipynb"))
-    assert first == second  # one kernel throughout: the one warm_up started
-    assert "pipeline" not in names1  # and the warm-up's imports are not in the notebook's namespace
+    started = execute._WARM["km"].provisioner.pid
+    probe = notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())", "print(sorted(k for k in globals() if not k.startswith('_')))")
+    run_notebook(probe, str(tmp_path / "out.ipynb"), {}, 60)
+    pid, names = outputs(str(tmp_path / "out.ipynb"))
+    assert int(pid) == started
+    assert "pipeline" not in names  # the warm-up's imports are not in the notebook's namespace
 
 
 def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, monkeypatch):
