@@ -128,8 +128,8 @@ def analyse_document(doc: Document, codebook: Codebook, gazetteer: list) -> Docu
     # Document-level: a person introduced once ("Temur Umarov") is recognised by surname later on.
     for m in extract.extract_document_actors(doc, gazetteer):
         mentions[m.paragraph_id].append(m)
-    return DocumentAnalysis({p.id: coding.code_paragraph(p, codebook) for p in doc.paragraphs},
-                            {p.id: coding.frame_paragraph(p, codebook) for p in doc.paragraphs},
+    read = {p.id: coding.read_paragraph(p, codebook) for p in doc.paragraphs}
+    return DocumentAnalysis({pid: r[0] for pid, r in read.items()}, {pid: r[1] for pid, r in read.items()},
                             {p.id: extract.extract_figures(p) for p in doc.paragraphs}, dict(events), dict(mentions),
                             {p.id: extract.extract_quotes(p) for p in doc.paragraphs})
 

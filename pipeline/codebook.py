@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,41 @@ class Cue:
     label: str
     regex: re.Pattern[str]
     weight: float = 1.0
-    needles: tuple[tuple[frozenset[str], ...], ...] | None = field(default=None, init=False, compare=False, repr=False)
+    # The pattern's top-level alternatives, each searched on its own where its needles are (prefilter.py).
+    parts: tuple[Alternative, ...] = field(default=(), init=False, compare=False, repr=False)
+    looks_back: bool = field(default=False, init=False, compare=False, repr=False)  # must be searched in a slice
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "needles", prefilter.needles(self.regex))  # see prefilter.py
+        split = prefilter.alternatives(self.regex) or [self.regex]
+        object.__setattr__(self, "parts", tuple(Alternative(self, regex) for regex in split))
+        object.__setattr__(self, "looks_back", any(a.looks_back for a in self.parts))
+
+    def spans(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+        """Where the cue matches ``text[start:end]``, as offsets into ``text``."""
+        if not self.looks_back:
+            return (m.span() for m in self.regex.finditer(text, start, end))
+        return ((m.start() + start, m.end() + start) for m in self.regex.finditer(text[start:end]))
+
+
+@dataclass(frozen=True, eq=False)
+class Alternative:
+    """One way a cue can match ("EAEU" or "Eurasian Economic Union"): the cue matches where one of its does."""
+
+    cue: Cue
+    regex: re.Pattern[str]
+    needles: prefilter.Needles | None = field(default=None, init=False, repr=False)
+    looks_back: bool = field(default=False, init=False, repr=False)  # must be searched in a slice
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needles", prefilter.needles(self.regex))
+        object.__setattr__(self, "looks_back", prefilter.looks_back(self.regex))
+
+    def found(self, text: str, start: int = 0, end: int | None = None) -> bool:
+        """Whether it matches ``text[start:end]`` (without copying the slice unless the pattern looks back)."""
+        end = len(text) if end is None else end
+        if self.looks_back:
+            return self.regex.search(text[start:end]) is not None
+        return self.regex.search(text, start, end) is not None
 
 
 @dataclass(frozen=True)
@@ -92,10 +124,19 @@ class Codebook:
 
     @functools.cached_property
     def scanner(self) -> prefilter.Scanner:
-        """Which cues can match a text (prefilter.py); made on first use, since only coding needs it."""
+        """Which cue alternatives can match a text (prefilter.py); made on first use, since only coding needs it."""
         cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
-        return prefilter.Scanner({c: c.needles for c in cues})
+        return prefilter.Scanner({a: a.needles for c in cues for a in c.parts})
+
+    @functools.cached_property
+    def ranked_cues(self) -> dict[Alternative, tuple[int, Theme, bool]]:
+        """Every alternative of a theme's cues and exclusions -> (rank, its theme, whether it is an exclusion).
+        Ranks follow the file, a theme's exclusions before its cues, so sorting a sentence's possible
+        alternatives groups them by theme, then by cue, for coding."""
+        ranked = [(a, t, x) for t in self.themes.values() for x, cs in ((True, t.exclusions), (False, t.cues))
+                  for c in cs for a in c.parts]
+        return {a: (rank, t, x) for rank, (a, t, x) in enumerate(ranked)}
 
 
 class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: each kernel reads the codebook; pure Python took 0.15 s

@@ -14,9 +14,12 @@ The rule, the same for every document and theme (thresholds come from the codebo
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import groupby
+from operator import attrgetter
 
-from .codebook import Codebook, Cue, Theme
+from .codebook import Alternative, Codebook, Cue
 from .corpus import Corpus, Paragraph
 from .text import match_key
 from .records import record
@@ -41,74 +44,109 @@ class Framing:
     tension: tuple[str, ...]
 
 
-def _sentences(paragraph: Paragraph) -> list[str]:
-    """The paragraph's sentences with quotes and dashes normalised, so cues need one spelling."""
-    texts = [s.text for s in paragraph.sentences] or [paragraph.text]
-    return [match_key(t) for t in texts]
+def _key(paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
+    """The paragraph's text as cues see it (quotes and dashes plain, see ``match_key``), and each sentence's
+    (start, end) in it; a paragraph the splitter found no sentence in is one sentence."""
+    key = match_key(paragraph.text)
+    b = paragraph.bounds
+    if len(key) == len(paragraph.text):  # the usual case: a cleaned paragraph has no whitespace to squash
+        return key, [(b[k], b[k + 1]) for k in range(0, len(b), 2)] or [(0, len(key))]
+    keys = [match_key(s.text) for s in paragraph.sentences] or [key]
+    spans, pos = [], 0
+    for k in keys:
+        spans.append((pos, pos + len(k)))
+        pos += len(k) + 1
+    return " ".join(keys), spans
 
 
-def _cues_in(sentence: str, cues: Iterable[Cue], exclusions: Iterable[Cue] = (), possible: frozenset[Cue] | None = None) -> list[Cue]:
-    """Cues with a match in the sentence not covered by an exclusion match, one per label.
-
-    Cues sharing a label are spellings of one thing (CSTO, ОДКБ, Collective Security Treaty
-    Organization): "the Collective Security Treaty Organization (CSTO)" counts once. ``possible`` holds
-    the cues that can match the sentence (Scanner.possible in prefilter.py), or None to run every regex.
-    """
-    if possible is not None:
-        cues = [c for c in cues if c in possible]
-        if not cues:
-            return []
-        exclusions = [x for x in exclusions if x in possible]
-    blocked = [m.span() for ex in exclusions for m in ex.regex.finditer(sentence)]
+def _cues_in(text: str, cues: Iterable[Cue], possible: frozenset[Alternative] | None = None) -> list[Cue]:
+    """Cues with a match in the text, one per label (framing reads the whole paragraph this way)."""
     found: list[Cue] = []
     for cue in cues:
-        if any(f.label == cue.label for f in found):
+        if cue.label in {f.label for f in found}:
             continue
-        for m in cue.regex.finditer(sentence):
-            if not any(a <= m.start() and m.end() <= b for a, b in blocked):
-                found.append(cue)
-                break
+        if cue.regex.search(text) if possible is None else any(a.found(text) for a in cue.parts if a in possible):
+            found.append(cue)
     return found
 
 
-def score_theme(paragraph: Paragraph, theme: Theme, sentences: list[tuple[str, frozenset[Cue] | None]] | None = None
-                ) -> ThemeScore | None:
-    """Score one theme on one paragraph; None when no cue of the theme fires.
-
-    ``sentences`` (text, cues possible) come from ``_prefiltered`` when several themes score one paragraph.
-    """
-    sentences = sentences or [(s, None) for s in _sentences(paragraph)]
-    score, labels, covered = 0.0, [], 0
-    for sentence, possible in sentences:
-        found = _cues_in(sentence, theme.cues, theme.exclusions, possible)
-        if found:
-            covered += 1
-        score += sum(c.weight for c in found)
-        labels += [c.label for c in found if c.label not in labels]
-    if not labels:
-        return None
-    rules = theme.rules
-    coverage = covered / len(sentences)
-    if paragraph.kind == "heading":
-        assigned = score >= rules.heading_threshold
-    else:
-        assigned = score >= rules.assign_threshold and (coverage >= rules.min_coverage or score >= rules.dense_threshold)
-    return ThemeScore(theme.id, round(score, 3), tuple(labels), assigned, round(coverage, 3))
+def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, ThemeScore], Framing]:
+    """``code_paragraph`` and ``frame_paragraph`` in one pass of the prefilter over the paragraph."""
+    key, spans = _key(paragraph)
+    scanner = codebook.scanner
+    hits = scanner.hits(key)
+    if hits is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
+        return _code(paragraph, codebook, key, spans, [None] * len(spans)), _frame(codebook, key, None)
+    # Each needle counts for the sentence holding it; framing reads the whole paragraph, gaps included.
+    starts = [s for s, _ in spans]
+    found: list[set[int]] = [set() for _ in spans]
+    for a, b, needle in hits:
+        k = bisect_right(starts, a) - 1
+        if k >= 0 and b <= spans[k][1]:
+            found[k].add(needle)
+    possible = [scanner.keys_for(f) for f in found]
+    return (_code(paragraph, codebook, key, spans, possible),
+            _frame(codebook, key, scanner.keys_for({needle for _, _, needle in hits})))
 
 
-def _prefiltered(paragraph: Paragraph, codebook: Codebook) -> list[tuple[str, frozenset[Cue] | None]]:
-    return [(s, codebook.scanner.possible(s)) for s in _sentences(paragraph)]
+def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[int, int]],
+          possible: list[frozenset[Alternative] | None]) -> dict[str, ThemeScore]:
+    ranked = codebook.ranked_cues
+    every = list(ranked)
+    totals: dict[str, tuple[float, list[str], int]] = {}  # theme -> score, labels in order, sentences covered
+    for (start, end), can in zip(spans, possible):
+        parts = every if can is None else sorted(can & ranked.keys(), key=lambda a: ranked[a][0])
+        found: dict[str, list[Cue]] = {}
+        blocked: list[tuple[int, int]] = []
+        theme = None
+        for cue, group in groupby(parts, key=attrgetter("cue")):
+            _, cue_theme, exclusion = ranked[cue.parts[0]]
+            if cue_theme is not theme:
+                theme, blocked = cue_theme, []
+            if exclusion:
+                blocked += cue.spans(key, start, end)
+                continue
+            here = found.setdefault(theme.id, [])
+            if cue.label in {f.label for f in here}:  # another spelling of a thing already counted
+                continue
+            if any(not any(a <= s and e <= b for a, b in blocked) for s, e in cue.spans(key, start, end)) if blocked \
+                    else any(a.found(key, start, end) for a in group):  # some alternative matches: so does the cue
+                here.append(cue)
+        for theme_id, cues_found in found.items():
+            if cues_found:
+                score, labels, covered = totals.get(theme_id, (0.0, [], 0))
+                labels += [c.label for c in cues_found if c.label not in labels]
+                totals[theme_id] = (score + sum(c.weight for c in cues_found), labels, covered + 1)
+    out = {}
+    for theme_id, (score, labels, covered) in ((t, totals[t]) for t in codebook.themes if t in totals):
+        rules = codebook.themes[theme_id].rules
+        coverage = covered / len(spans)
+        if paragraph.kind == "heading":
+            assigned = score >= rules.heading_threshold
+        else:
+            assigned = score >= rules.assign_threshold and (coverage >= rules.min_coverage or score >= rules.dense_threshold)
+        out[theme_id] = ThemeScore(theme_id, round(score, 3), tuple(labels), assigned, round(coverage, 3))
+    return out
+
+
+def _frame(codebook: Codebook, key: str, possible: frozenset[Alternative] | None) -> Framing:
+    subjects, tones = codebook.framing.subjects, codebook.framing.tones
+
+    def labels(cues: Iterable[Cue]) -> tuple[str, ...]:
+        return tuple(c.label for c in _cues_in(key, cues, possible))
+
+    return Framing(bool(labels(subjects["russia"])), bool(labels(subjects["china"])),
+                   labels(tones["cooperation"]), labels(tones["tension"]))
 
 
 def code_paragraph(paragraph: Paragraph, codebook: Codebook) -> dict[str, ThemeScore]:
     """Scores of every theme with at least one cue in the paragraph (assigned or not)."""
-    out = {}
-    sentences = _prefiltered(paragraph, codebook)
-    for theme in codebook.themes.values():
-        result = score_theme(paragraph, theme, sentences)
-        if result is not None:
-            out[theme.id] = result
-    return out
+    return read_paragraph(paragraph, codebook)[0]
+
+
+def frame_paragraph(paragraph: Paragraph, codebook: Codebook) -> Framing:
+    """Which of Russia and China the paragraph names, and the cooperation/tension cues it uses."""
+    return read_paragraph(paragraph, codebook)[1]
 
 
 def code_corpus(corpus: Corpus, codebook: Codebook) -> dict[str, dict[str, ThemeScore]]:
@@ -124,14 +162,3 @@ def explain(score: ThemeScore) -> str:
     return f"not coded (score {score.score:g}, {score.coverage:.0%} of sentences): only {cues}"
 
 
-def frame_paragraph(paragraph: Paragraph, codebook: Codebook) -> Framing:
-    """Which of Russia and China the paragraph names, and the cooperation/tension cues it uses."""
-    text = match_key(paragraph.text)
-    possible = codebook.scanner.possible(text)
-    subjects, tones = codebook.framing.subjects, codebook.framing.tones
-
-    def labels(cues: Iterable[Cue]) -> tuple[str, ...]:
-        return tuple(c.label for c in _cues_in(text, cues, possible=possible))
-
-    return Framing(bool(labels(subjects["russia"])), bool(labels(subjects["china"])),
-                   labels(tones["cooperation"]), labels(tones["tension"]))

@@ -4,21 +4,27 @@ Python's ``re`` cannot skip ahead through a text with a case-insensitive pattern
 cue on every sentence dominates coding a large corpus. Most cues, though, can only match where one
 of a few words stands ("CSTO", "Collective Security Treaty", "ОДКБ"). ``needles`` finds such words
 in a compiled pattern; a sentence whose lowercase form contains none of them cannot match, and a
-substring test costs a fraction of a regex search.
+substring test costs a fraction of a regex search. A cue spelling one thing several ways
+("EAEU|Eurasian Economic Union|ЕАЭС") is split into its ``alternatives``, each filtered and searched on
+its own: a sentence naming "Russia" runs only the alternatives that need "russia", not the whole cue.
 
 The test is exact, not a heuristic: a needle is a run of literal characters that every match must
 contain, and ``Scanner.possible`` refuses (returns None) for the rare text holding a character that ``re``
-equates with a needle's letter but ``str.lower`` does not (the Kelvin sign for "k", for instance).
+equates with a needle's letter but ``str.lower`` does not (the long s "ſ" for "s", for instance).
 """
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from re import _constants as sre  # the parsed-pattern opcodes; stable across 3.11-3.13
 from re import _parser
 
 MIN_NEEDLE = 3  # shorter runs are too common to filter anything
+MAX_CLASS = 4  # a character class of up to this many literals is spelled out in a needle ...
+MAX_SPELLINGS = 16  # ... as long as a run has at most this many spellings
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 
 
@@ -37,62 +43,129 @@ def needles(regex: re.Pattern[str]) -> Needles | None:
     items = list(_parser.parse(regex.pattern, regex.flags))
     core = [(op, av) for op, av in items if op not in _ZERO_WIDTH]  # assertions consume nothing: no text to require
     alternatives = [list(alt) for alt in core[0][1][1]] if len(core) == 1 and core[0][0] is sre.BRANCH else [items]
-    found = [_conjuncts(alt) for alt in alternatives]
+    # An alternative with no longer run may still be told apart by a two-letter one ("\\bRT\\b"): that beats
+    # running the cue on every sentence.
+    found = [_conjuncts(alt) or _conjuncts(alt, 2) for alt in alternatives]
     if not all(found):
         return None
     return tuple(tuple(frozenset(n.lower() for n in s) for s in conj) for conj in found)
 
 
-def _conjuncts(items) -> list[set[str]]:
-    """Sets of strings a match of the sequence contains one of, each: its literal runs and mandatory parts."""
+def _conjuncts(items, shortest: int = MIN_NEEDLE) -> list[set[str]]:
+    """Sets of strings a match of the sequence contains one of, each: its literal runs and mandatory parts.
+
+    A run may go through a small class ("U[iy]gh", "soft[- ]power"): it is then required in one of its
+    spellings, which filters far better than the literals either side of the class on their own.
+    """
     out: list[set[str]] = []
-    run: list[str] = []
+    run: list[set[str]] = []  # the characters each position of the current run may be
     for op, av in items:
         if op is sre.LITERAL:
-            run.append(chr(av))
+            run.append({chr(av)})
+            continue
+        if op is sre.IN and len(av) <= MAX_CLASS and all(o is sre.LITERAL for o, _ in av):
+            run.append({chr(v) for _, v in av})
             continue
         if op in _ZERO_WIDTH:  # consumes nothing: the literals either side stay adjacent in the text
             continue
-        if len(run) >= MIN_NEEDLE:
-            out.append({"".join(run)})
+        out += _spellings(run, shortest)
         run = []
-        out += _element(op, av)
-    if len(run) >= MIN_NEEDLE:
-        out.append({"".join(run)})
-    return out
+        out += _element(op, av, shortest)
+    return out + _spellings(run, shortest)
 
 
-def _element(op, av) -> list[set[str]]:
+def _spellings(run: list[set[str]], shortest: int) -> list[set[str]]:
+    """The requirements a run makes: all its spellings, or when they are too many, its plain literal stretches."""
+    if math.prod(map(len, run)) <= MAX_SPELLINGS:
+        return [{"".join(p) for p in itertools.product(*run)}] if len(run) >= shortest else []
+    stretches = "".join(next(iter(c)) if len(c) == 1 else "\0" for c in run).split("\0")
+    return [{s} for s in stretches if len(s) >= shortest]
+
+
+def _element(op, av, shortest: int) -> list[set[str]]:
     if op is sre.BRANCH:  # a match goes through one alternative: the union of one set from each
-        alternatives = [_conjuncts(alt) for alt in av[1]]
+        alternatives = [_conjuncts(alt, shortest) for alt in av[1]]
         return [set().union(*(max(a, key=lambda s: min(map(len, s))) for a in alternatives))] if all(alternatives) else []
     if op is sre.SUBPATTERN:
-        return _conjuncts(av[-1])
+        return _conjuncts(av[-1], shortest)
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:  # matched at least once
-        return _conjuncts(av[2])
+        return _conjuncts(av[2], shortest)
     return []
 
 
-@functools.cache
-def _unusual(letter: str) -> frozenset[str]:
-    """Characters ``re`` matches to ``letter`` when ignoring case whose ``str.lower`` differs from the letter's."""
-    bmp = "".join(map(chr, range(0x80, 0x10000)))
-    same = re.findall(re.escape(letter), bmp + letter.upper() + letter.lower(), re.IGNORECASE)
-    return frozenset(c for c in same if c.lower() != letter.lower())
-
-
 def unusual_characters(all_needles: set[str]) -> frozenset[str]:
-    """The characters for which the lowercase test would be wrong, for this set of needles."""
-    return frozenset().union(*(_unusual(c) for c in set("".join(all_needles)))) if all_needles else frozenset()
+    """The characters for which the lowercase test would be wrong, for this set of needles: those ``re``
+    equates with a needle's letter when ignoring case but whose ``str.lower`` differs from the letter's."""
+    letters = set("".join(all_needles))
+    if not letters:
+        return frozenset()
+    # One pass over the Basic Multilingual Plane finds every character ``re`` equates with some letter (a per-letter pass took
+    # 0.37 s on each build); each of those few is then checked against each letter.
+    candidates = set(re.findall("[" + re.escape("".join(sorted(letters))) + "]", _bmp(), re.IGNORECASE))
+    single = {letter: re.compile(re.escape(letter), re.IGNORECASE) for letter in letters}
+    return frozenset(c for c in candidates for letter, rx in single.items()
+                     if rx.fullmatch(c) and c.lower() != letter.lower())
+
+
+def alternatives(regex: re.Pattern[str]) -> list[re.Pattern[str]] | None:
+    """The pattern's top-level alternatives compiled on their own ("a|b(c|d)" gives "a" and "b(c|d)"), or
+    None when it has one, or when splitting could change what its parts mean (group references, verbose
+    syntax). The pattern matches a text exactly where one of its alternatives does."""
+    if regex.flags & re.VERBOSE or any(op in (sre.GROUPREF, sre.GROUPREF_EXISTS) for op, _ in _ops(_parser.parse(regex.pattern, regex.flags))):
+        return None
+    pattern, parts, start, depth, i = regex.pattern, [], 0, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif c == "[":  # a class: "|" and parentheses in it are literal; "]" first in it too
+            i += 2 if pattern[i + 1:i + 2] == "^" else 1
+            i += 1 if pattern[i:i + 1] == "]" else 0
+            while i < len(pattern) and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return [re.compile(p, regex.flags) for p in parts] if len(parts) > 1 else None
+
+
+def _ops(items) -> Iterator[tuple]:
+    """Every (op, av) of a parsed pattern, nested ones included."""
+    for op, av in items:
+        yield op, av
+        for x in av if isinstance(av, (tuple, list)) else (av,):
+            for sub in (x if isinstance(x, list) else [x]):
+                if isinstance(sub, _parser.SubPattern):
+                    yield from _ops(sub)
+
+
+def looks_back(regex: re.Pattern[str]) -> bool:
+    """True when the pattern can look before where a search starts (``^``, ``\\A``, a lookbehind): then
+    ``regex.search(text, start, end)`` may differ from searching ``text[start:end]``, and the caller must slice."""
+    starts = {sre.AT_BEGINNING, sre.AT_BEGINNING_LINE, sre.AT_BEGINNING_STRING}
+    return any(op is sre.AT and av in starts or op in (sre.ASSERT, sre.ASSERT_NOT) and av[0] < 0
+               for op, av in _ops(_parser.parse(regex.pattern, regex.flags)))
+
+
+@functools.cache
+def _bmp() -> str:
+    return "".join(map(chr, range(0x10000)))
 
 
 class Scanner:
     """Which conditions a text can satisfy, in one pass: every condition's needles in one Aho-Corasick
     automaton (pyahocorasick, in C), and per needle the conditions it serves.
 
-    ``conditions`` maps a key (a cue) to its ``needles`` result, None meaning "always possible". Asking
-    per cue whether its needles are present cost more than the regexes it saved; here a text costs one
-    automaton pass, a union of the found needles' keys, and a subset test per key that needs two words.
+    ``conditions`` maps a key (a cue's alternative) to its ``needles`` result, None meaning "always
+    possible". Asking per key whether its needles are present cost more than the regexes it saved; here a
+    text costs one automaton pass (``hits``), and a part of it (a sentence) a union of the keys its
+    needles settle plus a subset test for the keys that need two words (``keys_for``).
     """
 
     def __init__(self, conditions: dict[Hashable, Needles | None]):
@@ -100,27 +173,29 @@ class Scanner:
 
         self.always = frozenset(k for k, n in conditions.items() if n is None)
         # Each set of needles in a conjunction is a numbered requirement, met by any of its needles.
-        keys_of: dict[str, set] = {}
+        # A needle settles the keys with an alternative that needs nothing else ("sure"); for the others it
+        # meets one requirement of an alternative that needs several ("maybe", checked against all found).
+        sure: dict[str, set] = {}
+        maybe: dict[str, set] = {}
         meets: dict[str, set[int]] = {}
-        self.conjunctive: dict[Hashable, tuple[frozenset[int], ...]] = {}  # key -> requirements of each alternative
+        self.conjunctive: dict[Hashable, list[frozenset[int]]] = {}  # key -> requirements of its multi-part alternatives
         requirement = 0
         for key, dnf in conditions.items():
-            alternatives = []
             for conj in dnf or ():
                 ids = set()
                 for options in conj:
                     requirement += 1
                     ids.add(requirement)
                     for needle in options:
-                        keys_of.setdefault(needle, set()).add(key)
+                        (sure if len(conj) == 1 else maybe).setdefault(needle, set()).add(key)
                         meets.setdefault(needle, set()).add(requirement)
-                alternatives.append(frozenset(ids))
-            if any(len(a) > 1 for a in alternatives):  # otherwise one needle found is the whole condition
-                self.conjunctive[key] = tuple(alternatives)
-        self._conjunctive_keys = frozenset(self.conjunctive)
-        needles = sorted(keys_of)
-        self._keys = [frozenset(keys_of[n]) for n in needles]
+                if len(ids) > 1:
+                    self.conjunctive.setdefault(key, []).append(frozenset(ids))
+        needles = sorted(sure.keys() | maybe.keys())
+        self._sure = [frozenset(sure.get(n, ())) for n in needles]
+        self._maybe = [frozenset(maybe.get(n, ())) for n in needles]
         self._meets = [frozenset(meets[n]) for n in needles]
+        self._length = [len(n) for n in needles]
         self.unusual = unusual_characters(set(needles))
         self.automaton = ahocorasick.Automaton()
         for i, needle in enumerate(needles):
@@ -136,10 +211,26 @@ class Scanner:
             return None
         if self.empty:
             return self.always
-        found = {i for _, i in self.automaton.iter(text.lower())}
-        keys = self.always.union(*[self._keys[i] for i in found])
-        check = keys & self._conjunctive_keys
+        return self.keys_for({i for _, i in self.automaton.iter(text.lower())})
+
+    def hits(self, text: str) -> list[tuple[int, int, int]] | None:
+        """(start, end, needle) of every needle in ``text``, for ``keys_for`` on parts of it; None when the
+        lowercase test would be wrong for the text or its lowercase form has other offsets."""
+        low = text.lower()
+        if not self.unusual.isdisjoint(text) or len(low) != len(text):
+            return None
+        if self.empty:
+            return []
+        length = self._length
+        return [(end + 1 - length[i], end + 1, i) for end, i in self.automaton.iter(low)]
+
+    def keys_for(self, found: set[int]) -> frozenset:
+        """The keys whose condition the needles ``found`` (indices from ``hits``) satisfy."""
+        if not found:
+            return self.always
+        keys = self.always.union(*[self._sure[i] for i in found])
+        check = frozenset().union(*[self._maybe[i] for i in found]) - keys
         if not check:
             return keys
         met = frozenset().union(*[self._meets[i] for i in found])
-        return keys.difference([k for k in check if not any(alt <= met for alt in self.conjunctive[k])])
+        return keys.union([k for k in check if any(map(met.issuperset, self.conjunctive[k]))])

@@ -56,6 +56,38 @@ def test_exclusion_only_cancels_matches_it_contains(tmp_path):
     assert code_paragraph(para("At the alliance summit, the alliance split."), codebook)["alliance"].assigned
 
 
+def tiny_codebook(tmp_path, cues: str):
+    path = tmp_path / "themes.yaml"
+    path.write_text(textwrap.dedent("""
+        schema_version: 1
+        themes:
+          t:
+            label: T
+            description: A test theme.
+            cues: %s
+        framing:
+          subjects: {russia: [Russia], china: [China]}
+          tones: {cooperation: [cooperation], tension: [tension]}
+    """) % cues, encoding="utf-8")
+    return load_codebook(path)
+
+
+def test_cues_are_matched_sentence_by_sentence(tmp_path):
+    # Each sentence is searched on its own: a match may not run from one sentence into the next, and "^"
+    # marks the start of every sentence. The paragraph is searched in one string, so both could go wrong.
+    codebook = tiny_codebook(tmp_path, r"""[{pattern: 'talks\.\s\w+', label: across, weight: 2},
+                                            {pattern: '^Moscow', label: opening, weight: 2}]""")
+    assert code_paragraph(para("They held talks. Moscow objected."), codebook)["t"].cues == ("opening",)
+    assert code_paragraph(para("They held talks. then Moscow objected."), codebook)["t"].cues == ("across",)  # one sentence
+
+
+def test_an_alternative_of_a_cue_counts_as_the_cue(tmp_path):
+    codebook = tiny_codebook(tmp_path, r"""[{pattern: '\bRT\b|\bSputnik\b|Russian (?:state )?(?:media|TV)', label: media, weight: 2}]""")
+    for text in ("RT reported it.", "Sputnik reported it.", "Russian state TV reported it.", "Russian TV reported it."):
+        assert code_paragraph(para(text), codebook)["t"].cues == ("media",), text
+    assert code_paragraph(para("Russian officials reported it. Part of it was on TV."), codebook) == {}
+
+
 def test_a_passing_mention_is_not_coded(codebook):
     text = ("The minister spoke about roads. He praised the new bridge. He visited a school. "
             "Later he mentioned the 'Russian world' in passing.")

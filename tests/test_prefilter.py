@@ -6,7 +6,7 @@ import re
 from pipeline.codebook import load_codebook
 from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
 from pipeline.corpus import load_corpus
-from pipeline.prefilter import Scanner, needles
+from pipeline.prefilter import Scanner, alternatives, looks_back, needles
 
 
 def conditions(pattern: str) -> list[list[set[str]]] | None:
@@ -18,6 +18,32 @@ def test_a_sequence_requires_each_of_its_literal_runs():
     assert conditions(r"(?<!\w)soft[\s\-]+power(?:e?s)?") == [[{"soft"}, {"power"}]]
     assert conditions(r"\b(?:re-?education|detention) camps?") == [[{"education", "detention"}, {" camp"}]]  # "re" is too short
     assert conditions(r"\w+ovich") == [[{"ovich"}]]  # a literal after a repeat is still required
+
+
+def test_a_small_class_is_spelled_out():
+    assert conditions(r"\bU[iy]gh?[uy]rs?\b") == [[{"uig", "uyg"}]]
+    assert conditions(r"\bsoft[- ]power") == [[{"soft power", "soft-power"}]]
+    assert conditions(r"a[bc][de][fg][hi][jk]xyz") == [[{"xyz"}]]  # 32 spellings are too many: the plain stretch
+
+
+def test_an_alternative_without_a_longer_run_uses_two_letters():
+    assert conditions(r"\bSputnik\b|\bRT\b") == [[{"sputnik"}], [{"rt"}]]
+
+
+def test_a_pattern_splits_into_its_top_level_alternatives():
+    def parts(pattern: str) -> list[str] | None:
+        split = alternatives(re.compile(pattern, re.I))
+        return None if split is None else [p.pattern for p in split]
+
+    assert parts(r"a|b(c|d)") == ["a", "b(c|d)"]
+    assert parts(r"[|(]x|\||[]|]") == ["[|(]x", r"\|", "[]|]"]  # "|" in a class or escaped is literal
+    assert parts(r"(a)\1|b") is None  # group numbers would change
+    assert parts(r"abc") is None
+
+
+def test_patterns_that_look_before_the_search_start_are_known():
+    assert looks_back(re.compile(r"^Moscow")) and looks_back(re.compile(r"(?<!\w)CSTO"))
+    assert not looks_back(re.compile(r"\bCSTO(?=\W)"))
 
 
 def test_alternatives_give_one_condition_each():
@@ -49,7 +75,10 @@ def test_no_cue_that_matches_a_sentence_is_ever_skipped():
         for cue in cues:
             if cue.regex.search(sentence):
                 matched += 1
-                assert possible is None or cue in possible, (cue.label, sentence)
+                assert any(a.found(sentence) for a in cue.parts), (cue.label, sentence)  # its alternatives cover it
+            for alternative in cue.parts:
+                if alternative.found(sentence):
+                    assert possible is None or alternative in possible, (alternative.regex.pattern, sentence)
     assert matched > 500  # the check saw real matches, not an empty corpus
 
 
