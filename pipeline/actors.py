@@ -382,9 +382,12 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     text = paragraph.text
     starts = list(zip(paragraph.bounds[::2], paragraph.sentences))
     offsets = [st for st, _ in starts]
-    ends, names = _people_positions([(st, s.text) for st, s in starts])
+    people: list[tuple[list[int], list[str]]] = []  # found on first need: most paragraphs quote no one
 
     def last_person(at: int) -> str | None:
+        if not people:
+            people.append(_people_positions([(st, s.text) for st, s in starts]))
+        ends, names = people[0]
         i = bisect.bisect_right(ends, at)
         return names[i - 1] if i else None
 
