@@ -253,7 +253,6 @@ class Bench:
             jupyter_bin, self.naive_note = ensure_naive_env()
             if jupyter_bin:
                 self.naive_envs[NAIVE_JUPYTER] = jupyter_bin
-        self.driver_note = ""
 
     def case(self, name: str) -> Case:
         return self.cases.setdefault(name, Case(name))
@@ -280,23 +279,11 @@ class Bench:
 
     def brief(self, out: Path, cache: Path, corpus: Path | None = None, *, notebooks: Path | None = None, env: dict | None = None,
               timeout: float | None = None) -> Run:
-        """``brief build`` as a whole process; with another notebooks dir through a small driver if the CLI has no option."""
+        """``brief build`` as a whole process."""
         corpus_args = ["--corpus", corpus] if corpus else []
-        if notebooks is None:
-            return self.run([*BRIEF, "build", *corpus_args, "--out", out, "--cache", cache], env=env or self.env, timeout=timeout)
-        if self.notebooks_flag():
-            return self.run([*BRIEF, "build", *corpus_args, "--out", out, "--cache", cache, "--notebooks", notebooks],
-                            env=env or self.env, timeout=timeout)
-        self.driver_note = ("the CLI has no --notebooks option: the edited-notebook case runs benchmarks/build_driver.py, "
-                            "which calls pipeline.build.build(Settings(notebooks=...)) as the CLI does")
-        return self.run([PY, HERE / "build_driver.py", "--notebooks", notebooks, *corpus_args, "--out", out, "--cache", cache],
+        notebooks_args = ["--notebooks", notebooks] if notebooks else []
+        return self.run([*BRIEF, "build", *corpus_args, "--out", out, "--cache", cache, *notebooks_args],
                         env=env or self.env, timeout=timeout)
-
-    def notebooks_flag(self) -> bool:
-        if "notebooks_flag" not in self.info:
-            help_text = subprocess.run([*BRIEF, "build", "--help"], capture_output=True, text=True, env=self.env).stdout
-            self.info["notebooks_flag"] = "--notebooks" in help_text
-        return self.info["notebooks_flag"]
 
     @staticmethod
     def manifest(out: Path) -> dict:
@@ -624,8 +611,6 @@ class Bench:
             lines.append(f"Note: {self.naive_note}.")
         if self.xelatex_note:
             lines.append(f"Note: {self.xelatex_note}.")
-        if self.driver_note:
-            lines.append(f"Note: {self.driver_note}.")
         # sizes
         mb = lambda b: f"{b / 2**20:.2f} MiB" if b else "–"  # noqa: E731
         lines += ["", "| brief | HTML size | PDF pages |", "|---|---|---|",
@@ -766,10 +751,7 @@ def from_json(path: Path, args: argparse.Namespace) -> str:
     bench = Bench.__new__(Bench)
     bench.args, bench.info = args, data["info"]
     bench.use_xelatex = data["info"].get("use_xelatex", True)
-    bench.xelatex_note, bench.driver_note, bench.naive_note = ([*(data["info"].get("notes") or []), "", "", ""])[:3]
-    if not data["info"].get("notes") and not data["info"].get("notebooks_flag", True):
-        bench.driver_note = ("the CLI has no --notebooks option: the edited-notebook case runs benchmarks/build_driver.py, "
-                             "which calls pipeline.build.build(Settings(notebooks=...)) as the CLI does")
+    bench.xelatex_note, bench.naive_note = ([*(data["info"].get("notes") or []), "", ""])[:2]
     bench.cases = {}
     for name, c in data["cases"].items():
         case = bench.case(name)
@@ -814,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = {name: {"walls": [r.wall for r in c.runs], "rc": [r.rc for r in c.runs], "peak_tree_mib": [r.peak_tree_mib for r in c.runs],
                       "max_proc_mib": [r.max_proc_mib for r in c.runs], "timed_out": [r.timed_out for r in c.runs], "extra": c.extra}
                for name, c in bench.cases.items()}
-        bench.info["use_xelatex"], bench.info["notes"] = bench.use_xelatex, [bench.xelatex_note, bench.driver_note, bench.naive_note]
+        bench.info["use_xelatex"], bench.info["notes"] = bench.use_xelatex, [bench.xelatex_note, bench.naive_note]
         args.results.with_suffix(".json").write_text(json.dumps({"info": bench.info, "cases": raw}, indent=1, default=str), encoding="utf-8")
         log(f"written: {args.results} and {args.results.with_suffix('.json')}")
         if not args.keep:

@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-import nbformat
-
-from . import assemble, changes, datasets, export, notebooks
+from . import export, notebooks
 from .notebooks import notebook_parameters
 from .codebook import Codebook
 from .config import PARTS, Part, Settings
@@ -142,7 +140,7 @@ class Builder:
         s = self.settings
         workers = min(s.jobs, max(1, len(self._stale_first_stage())))
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker,
-                                   initargs=(os.getpid(), str(s.notebooks)))
+                                   initargs=(os.getpid(), str(s.notebooks), time.time()))
         for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
             pool.submit(int)
         return pool
@@ -183,10 +181,10 @@ class Builder:
                     executed_dirs.append(part_dir / "findings")
                     continue
                 output = part_dir / f"{part.name}.ipynb"
-                future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout)
+                future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout, time.time())
                 pending[future] = (part, part_dir, cached)
             if pending and stage == stages[0]:
-                export.prepare()  # while the notebooks run
+                _prepare_export()  # while the notebooks run
             while pending:
                 done, _ = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
@@ -230,6 +228,10 @@ class Builder:
     # -- assembly and export --------------------------------------------------------------------
 
     def export(self, staging: Path, executed: dict[str, Path], ctx) -> None:
+        import nbformat
+
+        from . import assemble, datasets
+
         t = time.perf_counter()
         order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
         labels = {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
@@ -270,6 +272,8 @@ class Builder:
         manifest = previous_manifest(out)
         if not manifest or not (out / "data" / "documents.csv").is_file():
             return None
+        from . import changes
+
         found = changes.compare(out, manifest.get("built_at", "before"), tables, list(labels))
         return changes.render(found, Citer(ctx.corpus), labels)
 
@@ -303,6 +307,14 @@ class Builder:
             elif name == "brief.pdf":
                 (out / name).unlink(missing_ok=True)  # a stale PDF must not pass for this build's
         shutil.rmtree(out / "failed", ignore_errors=True)
+
+
+def _prepare_export() -> None:
+    """Import what assembly and export use (nbformat, nbconvert: 0.6 s) and compile the HTML template, while the
+    notebooks run: a build that re-runs one notebook would otherwise wait for them before and after it."""
+    from . import assemble, changes, datasets  # noqa: F401
+
+    export.prepare()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

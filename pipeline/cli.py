@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_CACHE, DEFAULT_CODEBOOK, DEFAULT_CORPUS, DEFAULT_OUT, PROJECT_ROOT, Settings
+from .config import DEFAULT_CACHE, DEFAULT_CODEBOOK, DEFAULT_CORPUS, DEFAULT_OUT, NOTEBOOKS_DIR, PROJECT_ROOT, Settings
 from .errors import BriefError
 
 DEFAULT_GOLD = PROJECT_ROOT / "eval" / "seeds.yaml"
@@ -29,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-pdf", action="store_true", help="write the HTML brief only")
     b.add_argument("--force", action="store_true", help="re-run every notebook, ignoring the cache")
     b.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="cache directory (default: .cache/)")
+    b.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="notebooks directory (default: notebooks/)")
 
     st = sub.add_parser("status", help="say what the next build would re-run, and why")
     _common(st)
@@ -36,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="cache directory (default: .cache/)")
     st.add_argument("--no-pdf", action="store_true", help="as for a build without the PDF")
     st.add_argument("--force", action="store_true", help="as for a build with --force")
+    st.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="as for a build with --notebooks")
 
     v = sub.add_parser("validate", help="check the corpus and codebook without building; list every problem")
     _common(v)
@@ -66,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     kwargs = {"corpus": args.corpus, "out": args.out, "codebook": args.codebook, "cache": args.cache,
-              "pdf": not args.no_pdf, "force": args.force}
+              "pdf": not args.no_pdf, "force": args.force, "notebooks": args.notebooks}
     if getattr(args, "timeout", None) is not None:
         kwargs["cell_timeout"] = args.timeout
     if getattr(args, "jobs", None) is not None:
@@ -207,5 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``brief`` command: ``main``, then an exit that skips the final garbage collections, which walk
+    every object the build left (0.1 s, a tenth of an edited-notebook build's overhead)."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

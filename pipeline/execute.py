@@ -22,8 +22,12 @@ from .parallel import die_with_parent
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) -> float:
+def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, submitted_at: float | None = None) -> float:
     """Execute ``source`` into ``output`` with the parameters; return seconds taken.
+
+    With ``submitted_at`` (the build's ``time.time()`` when it asked for the notebook), the time is counted
+    from when this worker could first work on it: a worker's first notebook includes the worker's start and
+    its kernel's, as a papermill run does, and no notebook counts time spent queued behind another.
 
     papermill writes the output notebook as it goes, so after a failure it holds the error banner
     and the traceback: that is the file the error message points to.
@@ -33,6 +37,7 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
 
     _register_warm_engine()
     started = time.perf_counter()
+    since = max(submitted_at, _WARM.get("free_since", time.time())) if submitted_at is not None else None
     name = Path(source).stem
     try:
         papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
@@ -46,13 +51,15 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int) 
         raise NotebookFailed(name, _failed_cell(output), f"the kernel died ({str(exc).splitlines()[0]})", output) from None
     except RuntimeError as exc:  # kernel failed to start or reply
         raise NotebookFailed(name, None, f"the kernel did not start: {exc}", output) from None
-    # A worker's first notebook is charged the kernel start done ahead of it (warm_up): a notebook's time
-    # then means what papermill's does, kernel included.
-    return time.perf_counter() - started + _WARM.pop("startup_s", 0.0)
+    finally:
+        _WARM["free_since"] = time.time()
+    return time.time() - since if since is not None else time.perf_counter() - started
 
 
-def start_worker(parent: int, cwd: str) -> None:
-    """Initializer of a notebook worker: die with the build, and start the kernel its first notebook will use."""
+def start_worker(parent: int, cwd: str, spawned_at: float) -> None:
+    """Initializer of a notebook worker: die with the build, and start the kernel its first notebook will use.
+    ``spawned_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there."""
+    _WARM["free_since"] = spawned_at
     die_with_parent(parent)
     warm_up(cwd)
 
@@ -68,7 +75,6 @@ def warm_up(cwd: str) -> None:
     import nbformat
     import papermill
 
-    started = time.perf_counter()
     _register_warm_engine()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pipeline.session, pipeline.sections, pipeline.overview")],
                                   metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
@@ -77,7 +83,6 @@ def warm_up(cwd: str) -> None:
         nbformat.write(nb, path)
         papermill.execute_notebook(path, path, progress_bar=False, log_output=False, start_timeout=60, cwd=cwd,
                                    kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
-        _WARM["startup_s"] = time.perf_counter() - started
 
 
 def _failed_cell(output: str) -> int | None:
@@ -102,7 +107,7 @@ def _failed_cell(output: str) -> int | None:
 # kernel would hold (empty namespace, execution count 1, house chart style, working directory).
 # A kernel that died, timed out or failed to reset is shut down and replaced.
 
-_WARM: dict[str, Any] = {}  # this worker's kernel manager ("km"), client ("kc"), and how long warm_up took ("startup_s")
+_WARM: dict[str, Any] = {}  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
 
 
 def prepare_kernel(cwd: str) -> None:

@@ -13,11 +13,13 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from .config import BRIEF_TITLE
 from .errors import ExportError
+
+if TYPE_CHECKING:  # nbformat costs 0.1 s to import: the build imports it while its notebooks run (prepare)
+    import nbformat
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PDF_TIMEOUT = 300
@@ -46,6 +48,8 @@ def _exporter():
 def prepare() -> None:
     """Import nbconvert and compile the brief's template (0.4 s) ahead of the export: the build calls this
     while its notebooks run, so that the HTML after them does not wait for it."""
+    import nbformat
+
     to_html(nbformat.v4.new_notebook())
 
 

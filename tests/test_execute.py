@@ -99,3 +99,17 @@ def test_an_idle_kernel_holds_none_of_its_last_notebooks_variables(tmp_path):
     run_sync(execute._WARM["kc"].execute_interactive)("print('payload' in globals())", timeout=30,
                                                       output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
     assert "".join(seen).strip() == "False"
+
+
+def test_a_notebooks_time_counts_from_when_its_worker_could_take_it(tmp_path, monkeypatch):
+    import time
+
+    from pipeline import execute
+
+    quick = notebook(tmp_path / "quick.ipynb", "x = 1")
+    # A worker's first notebook: the worker started 30 s ago, when the build asked for the notebook, so its
+    # start and its kernel's count, as they would in a papermill run.
+    monkeypatch.setitem(execute._WARM, "free_since", time.time() - 30)
+    assert run_notebook(quick, str(tmp_path / "a.ipynb"), {}, 60, submitted_at=time.time() - 30) >= 30
+    # Asked for 30 s ago but queued behind another notebook until now: the wait does not count.
+    assert run_notebook(quick, str(tmp_path / "b.ipynb"), {}, 60, submitted_at=time.time() - 30) < 30

@@ -78,3 +78,11 @@ def test_a_notebook_without_a_parameters_cell_is_refused(notebooks):
     nbformat.write(nb, path)
     with pytest.raises(ConfigError, match="no cell is tagged 'parameters'"):
         check(Settings(notebooks=notebooks), THEMES)
+
+
+def test_build_takes_its_notebooks_from_the_directory_given(tmp_path, notebooks, capsys):
+    edit_parameters(notebooks / "20_xinjiang.ipynb", 'theme = "xinjiang"', 'theme = "xinjang"')
+    assert main(["build", "--notebooks", str(notebooks), "--out", str(tmp_path / "reports"), "--cache", str(tmp_path / "cache")]) == 1
+    err = capsys.readouterr().err
+    assert str(notebooks / "20_xinjiang.ipynb") in err and "xinjang" in err  # the copy was checked, not notebooks/
+    assert not (tmp_path / "reports" / "brief.html").exists()
