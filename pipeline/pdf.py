@@ -7,6 +7,7 @@ refusal is reported on stderr. Exit 3 when WeasyPrint or its system libraries ar
 """
 from __future__ import annotations
 
+import gc
 import sys
 
 
@@ -37,6 +38,9 @@ def main(argv: list[str]) -> int:
             return super().fetch(url, headers)
 
     fetcher = DataOnly(allowed_protocols=("data",), allow_redirects=False, timeout=1)
+    # WeasyPrint allocates millions of small objects and this process exits right after: cycle collections
+    # only cost time (0.4 of 2.9 s on the seed brief; the PDF is byte-identical, peak memory +4 MB).
+    gc.disable()
     document = HTML(string=page, base_url="about:blank", url_fetcher=fetcher, media_type="print")
     document.write_pdf(target, font_config=fonts)
     return 0
