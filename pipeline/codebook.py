@@ -122,6 +122,10 @@ class Codebook:
     def theme(self, theme_id: str) -> Theme:
         return self.themes[theme_id]
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Scanner and ranking are rebuilt on first use: pickled, they would weigh on every cached context.
+        return {k: v for k, v in self.__dict__.items() if k not in ("scanner", "ranked_cues")}
+
     @functools.cached_property
     def scanner(self) -> prefilter.Scanner:
         """Which cue alternatives can match a text (prefilter.py); made on first use, since only coding needs it."""

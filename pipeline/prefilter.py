@@ -18,13 +18,14 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from re import _constants as sre  # the parsed-pattern opcodes; stable across 3.11-3.13
 from re import _parser
 
 MIN_NEEDLE = 3  # shorter runs are too common to filter anything
 MAX_CLASS = 4  # a character class of up to this many literals is spelled out in a needle ...
 MAX_SPELLINGS = 16  # ... as long as a run has at most this many spellings
+MEMO_SIZE = 65536  # combinations of needles whose keys a Scanner remembers
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 
 
@@ -203,6 +204,7 @@ class Scanner:
         if needles:
             self.automaton.make_automaton()
         self.empty = not needles
+        self._memo: dict[frozenset[int], frozenset] = {}
 
     def possible(self, text: str) -> frozenset | None:
         """The keys whose condition ``text`` satisfies (the only ones that can match it), or None when the
@@ -224,8 +226,21 @@ class Scanner:
         length = self._length
         return [(end + 1 - length[i], end + 1, i) for end, i in self.automaton.iter(low)]
 
-    def keys_for(self, found: set[int]) -> frozenset:
-        """The keys whose condition the needles ``found`` (indices from ``hits``) satisfy."""
+    def keys_for(self, found: Iterable[int]) -> frozenset:
+        """The keys whose condition the needles ``found`` (indices from ``hits``) satisfy.
+
+        Remembered per set of needles: a corpus's sentences name the same few things ("russia", "china") in
+        few combinations, and working a combination out costs as much as the regexes it saves.
+        """
+        found = frozenset(found)
+        keys = self._memo.get(found)
+        if keys is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            keys = self._memo[found] = self._keys_for(found)
+        return keys
+
+    def _keys_for(self, found: frozenset[int]) -> frozenset:
         if not found:
             return self.always
         keys = self.always.union(*[self._sure[i] for i in found])
