@@ -87,3 +87,14 @@ def test_a_cue_is_possible_only_where_all_it_requires_is_present():
     assert scanner.possible("Russian officials said so") == {"unfiltered"}
     assert scanner.possible("Media reported it") == {"unfiltered"}
     assert scanner.possible("RUSSIAN STATE TELEVISION said so") == {"media", "unfiltered"}
+
+
+def test_a_pickled_codebook_leaves_its_scanner_out_and_rebuilds_it():
+    import pickle
+
+    codebook = load_codebook(DEFAULT_CODEBOOK / "themes.yaml")
+    sentence = "Russian state television and RT reported on the CSTO."
+    before = codebook.scanner.possible(sentence)
+    restored = pickle.loads(pickle.dumps(codebook))
+    assert "scanner" not in restored.__dict__  # cached contexts do not carry the automaton and its memo
+    assert {a.regex.pattern for a in restored.scanner.possible(sentence)} == {a.regex.pattern for a in before}
