@@ -72,7 +72,7 @@ class Builder:
         self.settings, self.log = settings, log
         self.inputs = inputs or Inputs.read(settings)
         self.result = BuildResult(settings.out, pdf=settings.pdf)
-        self.printer: export.PdfPrinter | None = None  # started early, during the last notebook stage
+        self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -162,8 +162,6 @@ class Builder:
         (staging / "findings").mkdir()
         stages = sorted({p.stage for p in PARTS})
         for stage in stages:
-            if stage == stages[-1] and s.pdf:  # one notebook left: a core is free for the PDF child to start
-                self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
             upstream = findings_digest(executed_dirs) if stage > 0 else None
             pending = {}
             for part in (p for p in PARTS if p.stage == stage):
@@ -183,6 +181,10 @@ class Builder:
                 output = part_dir / f"{part.name}.ipynb"
                 future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout, time.time())
                 pending[future] = (part, part_dir, cached)
+            # The PDF child starts (its WeasyPrint import takes 0.5 s) once fewer notebooks run than there are
+            # cores, as in the synthesis stage or when one notebook was edited, or when none is left to run.
+            if s.pdf and self.printer is None and (len(pending) < s.jobs or stage == stages[-1]):
+                self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
             if pending and stage == stages[0]:
                 _prepare_export()  # while the notebooks run
             while pending:
