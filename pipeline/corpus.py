@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import pickle
 import re
 from collections.abc import Iterable, Iterator
@@ -23,6 +22,7 @@ from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
 from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
 from .records import record
+from .store import Entries
 
 
 class Sentence(NamedTuple):
@@ -230,14 +230,13 @@ def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarni
 
 # --- loading ------------------------------------------------------------------------------------
 
-def _cache_path(cache_dir: Path, meta: DocumentMeta, data_hash: str) -> Path:
+def _cache_key(meta: DocumentMeta, data: bytes) -> str:
     code = module_digest(frozenset({"corpus"}))  # corpus.py and what it imports: clean, text, formats, ...
-    key = hashlib.sha256(f"{code}|{data_hash}|{meta!r}".encode()).hexdigest()[:32]
-    return cache_dir / "documents" / f"{key}.pickle"
+    return hashlib.sha256(f"{code}|{hashlib.sha256(data).hexdigest()}|{meta!r}".encode()).hexdigest()[:32]
 
 
-def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None) -> tuple[bytes, Path | None, tuple | None]:
-    """The document's bytes, its cache file, and the cached (document, warnings) when there is one."""
+def _read_document(corpus_dir: Path, meta: DocumentMeta) -> bytes:
+    """The document's bytes, once it is known to be a readable file of the corpus."""
     path = corpus_dir / meta.file
     if path.is_symlink() and not path.resolve().is_relative_to(corpus_dir.resolve()):
         raise CorpusError(path, "is a link to a file outside the corpus directory: copy the file in instead")
@@ -246,15 +245,14 @@ def _read_document(corpus_dir: Path, meta: DocumentMeta, cache_dir: Path | None)
     data = path.read_bytes()
     if not data.strip():
         raise CorpusError(path, "is empty: remove it and its metadata entry, or add its text")
-    if cache_dir is None:
-        return data, None, None
-    cached = _cache_path(cache_dir, meta, hashlib.sha256(data).hexdigest())
-    if cached.is_file():
-        try:
-            return data, cached, pickle.loads(cached.read_bytes())
-        except Exception:  # a corrupt cache entry is rebuilt, never trusted
-            pass
-    return data, cached, None
+    return data
+
+
+def _cached(entries: dict[str, bytes], key: str) -> tuple | None:
+    try:
+        return pickle.loads(entries[key]) if key in entries else None
+    except Exception:  # a corrupt cache entry is rebuilt, never trusted
+        return None
 
 
 def _process_or_error(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarning]] | CorpusError:
@@ -263,13 +261,6 @@ def _process_or_error(meta: DocumentMeta, data: bytes) -> tuple[Document, list[C
         return process(meta, data)
     except CorpusError as exc:
         return exc
-
-
-def _store(cached: Path, result: tuple) -> None:
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    tmp.replace(cached)
 
 
 def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, today: dt.date | None = None,
@@ -284,24 +275,31 @@ def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, 
     for path in sorted(root.iterdir()):
         if path.suffix in DOCUMENT_SUFFIXES and path.name not in named:
             errors.append(CorpusError(path, f"has no entry in {METADATA_FILE}: add one (file, title, publisher, date) or move the file out"))
-    cache = Path(cache_dir) if cache_dir else None
+    store = Entries(Path(cache_dir) / "documents.sqlite") if cache_dir else None
     results: dict[int, tuple | CorpusError] = {}
-    todo: list[tuple[int, DocumentMeta, bytes, Path | None]] = []
+    read: list[tuple[int, DocumentMeta, bytes, str]] = []
     for i, meta in enumerate(entries):
         try:
-            data, cached, result = _read_document(root, meta, cache)
+            data = _read_document(root, meta)
         except CorpusError as exc:
             results[i] = exc
             continue
-        if result is not None:
+        read.append((i, meta, data, _cache_key(meta, data)))
+    stored = store.get([key for *_, key in read]) if store else {}
+    todo = []
+    for i, meta, data, key in read:
+        if (result := _cached(stored, key)) is not None:
             results[i] = result
         else:
-            todo.append((i, meta, data, cached))
+            todo.append((i, meta, data, key))
     # Documents not in the cache are processed in worker processes when there are many (parallel.py).
-    for (i, _, _, cached), result in zip(todo, pmap(_process_or_error, [(m, d) for _, m, d, _ in todo], jobs)):
+    new: list[tuple[str, bytes]] = []
+    for (i, _, _, key), result in zip(todo, pmap(_process_or_error, [(m, d) for _, m, d, _ in todo], jobs)):
         results[i] = result
-        if cached is not None and not isinstance(result, CorpusError):
-            _store(cached, result)
+        if store and not isinstance(result, CorpusError):
+            new.append((key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
+    if store:
+        store.put(new)
     documents: list[Document] = []
     warnings: list[CorpusWarning] = []
     for i in sorted(results):

@@ -31,8 +31,8 @@ MIN_ITEMS = 200  # below this, starting workers (about half a second each) costs
 
 
 def forks(items: int, jobs: int | None = None) -> bool:
-    """Whether ``pmap`` over this many items starts workers (in a single-threaded process)."""
-    return (jobs or os.cpu_count() or 1) >= 2 and items >= MIN_ITEMS
+    """Whether ``pmap`` over this many items starts workers: when it is worth it, in a single-threaded process."""
+    return (jobs or os.cpu_count() or 1) >= 2 and items >= MIN_ITEMS and threading.active_count() == 1
 
 
 def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None) -> list[Any]:
@@ -43,7 +43,7 @@ def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None
     a threaded caller (a Jupyter kernel) computes in-process. Results must be picklable.
     """
     jobs = jobs or os.cpu_count() or 1
-    if not forks(len(items), jobs) or threading.active_count() > 1:
+    if not forks(len(items), jobs):
         return [fn(*item) for item in items]
     with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
                              initargs=(os.getpid(),)) as pool:

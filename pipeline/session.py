@@ -5,7 +5,8 @@ Two caches, both keyed by everything they depend on:
   the six notebooks of a build (and an analyst re-running one in Jupyter) read it without parsing the
   corpus again;
 - each document's analysis (coding, framing, extraction), so a document added to a large corpus costs
-  only itself; documents not in the cache are analysed in parallel (parallel.py).
+  only itself; documents not in the cache are analysed in parallel (parallel.py). These entries are
+  kept in one SQLite file (store.py): a file each cost more to create than most analyses take.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from . import analysis, extract
 from .codebook import Codebook, load_codebook
 from .corpus import Document, load_corpus
 from .inputs import corpus_files, module_digest, sha256
-from .parallel import pmap
+from .parallel import forks, pmap
 from .records import bulk
+from .store import Entries
 from .render import Citer
 
 
@@ -82,22 +84,33 @@ def _context_path(corpus_dir: str | Path, depends: list[str], cache_dir: str | P
 def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path, depends: list[str],
               jobs: int | None, ready: Callable[[int], None]) -> list[analysis.DocumentAnalysis]:
     """Each document's analysis, from the cache or computed (in parallel when many are missing)."""
-    paths = [cache / "analysis" / f"{sha256('|'.join([d.sha256, repr(d.meta), *depends]).encode())[:32]}.pickle"
-             for d in documents]
-    found = [_read(p) for p in paths]
+    store = Entries(cache / "analysis.sqlite")
+    keys = [sha256("|".join([d.sha256, repr(d.meta), *depends]).encode())[:32] for d in documents]
+    stored = store.get(keys)
+    found = [_unpickled(stored.get(k)) for k in keys]
     missing = [i for i, a in enumerate(found) if a is None]
-    work = [(documents[i], codebook, gazetteer, paths[i]) for i in missing]
+    pickled = forks(len(missing), jobs)  # a worker sends its result pickled, as the cache keeps it: once, for both
+    work = [(documents[i], codebook, gazetteer, pickled) for i in missing]
     ready(len(work))
-    for i, data in zip(missing, pmap(_analyse_and_store, work, jobs)):
-        found[i] = pickle.loads(data)
+    new = []
+    for i, result in zip(missing, pmap(_analyse, work, jobs)):
+        data = result if pickled else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        found[i] = pickle.loads(result) if pickled else result
+        new.append((keys[i], data))
+    store.put(new)
     return found
 
 
-def _analyse_and_store(doc: Document, codebook, gazetteer: list, path: Path) -> bytes:
-    """A document's analysis, written to the cache and returned pickled: a worker pickles it once, for both."""
-    data = pickle.dumps(analysis.analyse_document(doc, codebook, gazetteer), protocol=pickle.HIGHEST_PROTOCOL)
-    _write_bytes(path, data)
-    return data
+def _analyse(doc: Document, codebook, gazetteer: list, pickled: bool) -> analysis.DocumentAnalysis | bytes:
+    result = analysis.analyse_document(doc, codebook, gazetteer)
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) if pickled else result
+
+
+def _unpickled(data: bytes | None):
+    try:
+        return pickle.loads(data) if data is not None else None
+    except Exception:  # a damaged entry is recomputed, never trusted
+        return None
 
 
 def _read(path: Path):
@@ -114,19 +127,11 @@ def _read(path: Path):
 
 
 def _write(path: Path, value) -> None:
-    _write_with(path, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    _write_with(path, lambda fh: fh.write(data))
-
-
-def _write_with(path: Path, write: Callable) -> None:
     """Write through a temporary file renamed into place: a reader never sees half an entry."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as fh:
-        write(fh)
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
 
 

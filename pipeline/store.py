@@ -1,0 +1,60 @@
+"""Many small cache entries (one per document) in one SQLite file, keyed by a digest of their inputs.
+
+A file per entry cost 0.8 ms of system time to create on the project's reference machine (1.6 s per
+1,000 documents, a third of the corpus stage); one SQLite transaction writes a thousand in 0.05 s.
+SQLite (standard library) also keeps an interrupted write from leaving half an entry, and lets builds
+that share a cache read and write at the same time. An entry is only ever a speed-up: a damaged file
+reads as empty and is started afresh, so its entries are recomputed, never trusted.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+_BATCH = 500  # keys per query: SQLite limits the parameters of one statement
+
+
+class Entries:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=60)  # another build writing: wait for it
+        con.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a writer
+        con.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        return con
+
+    def get(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The entries there are for ``keys``."""
+        found: dict[str, bytes] = {}
+        try:
+            with contextlib.closing(self._connect()) as con:
+                for i in range(0, len(keys), _BATCH):
+                    chunk = list(keys[i:i + _BATCH])
+                    found.update(con.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        except sqlite3.DatabaseError:  # not a database, or damaged: as if empty
+            return {}
+        return found
+
+    def put(self, items: Iterable[tuple[str, bytes]]) -> None:
+        """Add or replace entries, all in one transaction. Entries are only a speed-up: when the file stays
+        locked or cannot be written, they are not kept, and the build goes on."""
+        items = list(items)
+        if not items:
+            return
+        try:
+            self._put(items)
+        except sqlite3.OperationalError:  # locked for a minute, read-only, disk full
+            return
+        except sqlite3.DatabaseError:  # damaged: start the file afresh
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self._put(items)
+
+    def _put(self, items: list[tuple[str, bytes]]) -> None:
+        with contextlib.closing(self._connect()) as con, con:
+            con.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", items)

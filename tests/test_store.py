@@ -1,0 +1,46 @@
+"""Per-document cache entries in one SQLite file: what is written is read back, damage costs only time."""
+from __future__ import annotations
+
+import multiprocessing
+
+from pipeline.store import Entries
+
+
+def test_entries_written_are_read_back_and_others_are_missing(tmp_path):
+    store = Entries(tmp_path / "cache" / "e.sqlite")
+    store.put([("a", b"1"), ("b", b"2")])
+    store.put([("b", b"3")])  # replaced
+    assert store.get(["a", "b", "c"]) == {"a": b"1", "b": b"3"}
+
+
+def test_more_keys_than_one_query_takes_are_read(tmp_path):
+    store = Entries(tmp_path / "e.sqlite")
+    store.put([(str(i), bytes([i % 256])) for i in range(1200)])
+    assert len(store.get([str(i) for i in range(1300)])) == 1200
+
+
+def test_a_damaged_file_reads_as_empty_and_is_started_afresh(tmp_path):
+    path = tmp_path / "e.sqlite"
+    path.write_bytes(b"not a database, " * 100)
+    store = Entries(path)
+    assert store.get(["a"]) == {}
+    store.put([("a", b"1")])
+    assert store.get(["a"]) == {"a": b"1"}
+
+
+def _writer(path: str, prefix: str) -> None:
+    store = Entries(__import__("pathlib").Path(path))
+    for i in range(20):
+        store.put([(f"{prefix}{i}-{j}", b"x" * 1000) for j in range(10)])
+
+
+def test_builds_writing_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "e.sqlite")
+    procs = [multiprocessing.get_context("spawn").Process(target=_writer, args=(path, p)) for p in "ab"]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    keys = [f"{p}{i}-{j}" for p in "ab" for i in range(20) for j in range(10)]
+    assert len(Entries(tmp_path / "e.sqlite").get(keys)) == 400
