@@ -100,8 +100,8 @@ def unusual_characters(all_needles: set[str]) -> frozenset[str]:
     letters = set("".join(all_needles))
     if not letters:
         return frozenset()
-    # One pass over the Basic Multilingual Plane finds every character ``re`` equates with some letter (a per-letter pass took
-    # 0.37 s on each build); each of those few is then checked against each letter.
+    # One pass over the Basic Multilingual Plane finds every character ``re`` equates with some letter (a pass
+    # per letter took 0.37 s on each build); each of those few is then checked against each letter.
     candidates = set(re.findall("[" + re.escape("".join(sorted(letters))) + "]", _bmp(), re.IGNORECASE))
     single = {letter: re.compile(re.escape(letter), re.IGNORECASE) for letter in letters}
     return frozenset(c for c in candidates for letter, rx in single.items()
