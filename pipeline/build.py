@@ -21,18 +21,19 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import export, notebooks
 from .notebooks import notebook_parameters
-from .codebook import Codebook
 from .config import PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook, start_worker
 from .parallel import forks
-from .inputs import Inputs, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
+from .inputs import Inputs, context_summary, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
 from .records import release_memory
-from .render import Citer
-from .session import load_context
+
+if TYPE_CHECKING:
+    from .codebook import Codebook
 
 PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
@@ -99,13 +100,22 @@ class Builder:
                 pool = self._start_pool()
 
         try:
-            ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
-            self.result.warnings += [str(w) for w in ctx.corpus.warnings]
-            for w in ctx.corpus.warnings:
+            summary = context_summary(s.corpus, s.codebook, s.cache)
+            if summary:  # analysed before, so corpus and codebook are good: the notebooks start now, the context loads later
+                notebooks.check(s, summary["themes"])
+                pool = self._start_pool()
+                warnings = summary["warnings"]
+            else:
+                from .session import load_context
+
+                ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
+                warnings = [str(w) for w in ctx.corpus.warnings]
+                del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
+                release_memory()
+            self.result.warnings += warnings
+            for w in warnings:
                 self.log(f"  warning: {w}")
-            del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
-            release_memory()
-            self.step("corpus, coding, extraction", t0)
+            self.step("corpus, coding, extraction" + (" (cached)" if summary else ""), t0)
             pool = pool or self._start_pool()
             with build_lock(s.out):
                 staging_root = s.out / ".staging"
@@ -115,7 +125,9 @@ class Builder:
                 try:
                     executed = self.execute_parts(staging, pool)
                     pool.shutdown(wait=False)  # workers stop their kernels (0.3 s) while this process assembles
-                    ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache the first call filled
+                    from .session import load_context
+
+                    ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache
                     self.export(staging, executed, ctx)
                     self.result.timings["total"] = round(time.perf_counter() - t0, 3)
                     self.write_manifest(staging)
@@ -275,6 +287,7 @@ class Builder:
         if not manifest or not (out / "data" / "documents.csv").is_file():
             return None
         from . import changes
+        from .render import Citer
 
         found = changes.compare(out, manifest.get("built_at", "before"), tables, list(labels))
         return changes.render(found, Citer(ctx.corpus), labels)
@@ -314,7 +327,7 @@ class Builder:
 def _prepare_export() -> None:
     """Import what assembly and export use (nbformat, nbconvert: 0.6 s) and compile the HTML template, while the
     notebooks run: a build that re-runs one notebook would otherwise wait for them before and after it."""
-    from . import assemble, changes, datasets  # noqa: F401
+    from . import assemble, changes, datasets, session  # noqa: F401
 
     export.prepare()
 

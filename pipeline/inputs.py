@@ -117,6 +117,31 @@ def corpus_files(corpus: Path) -> dict[str, str]:
     return {p.name: sha256(p.read_bytes()) for p in sorted(corpus.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
+def analysis_depends(codebook_dir: Path) -> list[str]:
+    """What each document's analysis depends on besides the document: codebook, gazetteer, the code computing it."""
+    return [sha256((codebook_dir / "themes.yaml").read_bytes()), sha256((codebook_dir / "actors.yaml").read_bytes()),
+            module_digest(frozenset({"analysis"}))]
+
+
+def context_path(corpus_dir: Path, depends: list[str], cache_dir: Path) -> Path:
+    """Where the analysis context of these inputs is cached (session.py writes it once it is computed)."""
+    files = json.dumps(sorted(corpus_files(corpus_dir).items()))  # raw bytes: no parsing to find the entry
+    key = sha256("|".join([files, *depends, module_digest(frozenset({"session"}))]).encode())[:32]
+    return cache_dir / "context" / f"{key}.pickle"
+
+
+def context_summary(corpus_dir: Path, codebook_dir: Path, cache_dir: Path) -> dict | None:
+    """The theme ids and corpus warnings of the cached context of these inputs, from the small file written
+    beside it: corpus and codebook were valid when it was made. None when there is no such context."""
+    try:
+        path = context_path(corpus_dir, analysis_depends(codebook_dir), cache_dir)
+        summary = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(summary, dict) and isinstance(summary.get("themes"), list) and isinstance(summary.get("warnings"), list)
+    return summary if ok else None
+
+
 def notebook_digest(path: Path) -> str:
     """Hash of a notebook's cells' types, sources and tags: outputs and other metadata do not change a result."""
     nb = json.loads(path.read_text(encoding="utf-8"))

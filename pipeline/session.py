@@ -19,7 +19,7 @@ from pathlib import Path
 from . import analysis, extract
 from .codebook import Codebook, load_codebook
 from .corpus import Document, load_corpus
-from .inputs import corpus_files, module_digest, sha256
+from .inputs import analysis_depends, context_path, sha256
 from .parallel import forks, pmap
 from .records import bulk
 from .store import Entries
@@ -45,8 +45,8 @@ def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: s
                   ready: Ready) -> analysis.Context:
     codebook_dir = Path(codebook_dir)
     try:
-        depends = _analysis_depends(codebook_dir)
-        path = _context_path(corpus_dir, depends, cache_dir) if cache_dir is not None else None
+        depends = analysis_depends(codebook_dir)
+        path = context_path(Path(corpus_dir), depends, Path(cache_dir)) if cache_dir is not None else None
     except OSError:  # a missing codebook file or corpus: the loaders below say which, and what to do
         path = None
     if path and (ctx := _read(path)):  # keyed on the files' bytes: codebook and corpus were valid when it was made
@@ -66,19 +66,6 @@ def _load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: s
     ctx = analysis.build_context(corpus, codebook, gazetteer, analyses)
     _write(path, ctx)
     return ctx
-
-
-def _analysis_depends(codebook_dir: Path) -> list[str]:
-    """What each document's analysis depends on besides the document: codebook, gazetteer, the code computing it."""
-    return [sha256((codebook_dir / "themes.yaml").read_bytes()), sha256((codebook_dir / "actors.yaml").read_bytes()),
-            module_digest(frozenset({"analysis"}))]
-
-
-def _context_path(corpus_dir: str | Path, depends: list[str], cache_dir: str | Path) -> Path:
-    """Where the context of these inputs is cached (the file exists once a notebook or a build computed it)."""
-    files = json.dumps(sorted(corpus_files(Path(corpus_dir)).items()))  # raw bytes: no parsing to find the entry
-    key = sha256("|".join([files, *depends, module_digest(frozenset({"session"}))]).encode())[:32]
-    return Path(cache_dir) / "context" / f"{key}.pickle"
 
 
 def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path, depends: list[str],
@@ -126,13 +113,17 @@ def _read(path: Path):
         return None
 
 
-def _write(path: Path, value) -> None:
-    """Write through a temporary file renamed into place: a reader never sees half an entry."""
+def _write(path: Path, ctx: analysis.Context) -> None:
+    """The context, and beside it what a build needs to start its notebooks without loading it (inputs.context_summary).
+    Each is written through a temporary file renamed into place: a reader never sees half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as fh:
-        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
+    summary = {"themes": list(ctx.codebook.theme_ids), "warnings": [str(w) for w in ctx.corpus.warnings]}
+    tmp.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path.with_suffix(".json"))
 
 
 def start(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None) -> tuple[analysis.Context, Citer]:

@@ -148,7 +148,9 @@ def test_editing_one_notebook_reruns_it_and_the_synthesis_only(seed_build, tmp_p
     shutil.copytree(NOTEBOOKS_DIR, notebooks)
     edit_cell(notebooks / "20_xinjiang.ipynb")
     settings = replace(seed_build.settings, out=tmp_path / "reports", notebooks=notebooks, pdf=False)
-    result = build(settings, log=lambda line: None)
+    lines: list[str] = []
+    result = build(settings, log=lines.append)
+    assert any("corpus, coding, extraction (cached)" in line for line in lines)  # notebooks started before the context loaded
     ran = sorted(p.name for p in PARTS if p.name not in result.cached)
     assert ran in (["20_xinjiang"], ["20_xinjiang", "90_synthesis"])  # the synthesis re-runs only if the findings moved
     assert "An analyst" in (settings.out / "brief.html").read_text(encoding="utf-8")
@@ -166,3 +168,26 @@ def test_a_cleaning_rule_changed_invalidates_the_cached_documents(package):
     before = inputs.module_digest(frozenset({"corpus"}))
     package("clean.py")
     assert inputs.module_digest(frozenset({"corpus"})) != before
+
+
+def test_a_cached_context_has_a_summary_that_follows_its_inputs(project):
+    from pipeline.session import load_context
+
+    s = project
+    assert inputs.context_summary(s.corpus, s.codebook, s.cache) is None
+    ctx = load_context(s.corpus, s.codebook, s.cache)
+    summary = inputs.context_summary(s.corpus, s.codebook, s.cache)
+    assert summary == {"themes": list(ctx.codebook.theme_ids), "warnings": [str(w) for w in ctx.corpus.warnings]}
+    themes = s.codebook / "themes.yaml"
+    themes.write_text(themes.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert inputs.context_summary(s.corpus, s.codebook, s.cache) is None  # another codebook: not analysed yet
+
+
+def test_a_damaged_summary_is_no_summary(project):
+    from pipeline.session import load_context
+
+    s = project
+    load_context(s.corpus, s.codebook, s.cache)
+    for path in (s.cache / "context").glob("*.json"):
+        path.write_text("{not json", encoding="utf-8")
+    assert inputs.context_summary(s.corpus, s.codebook, s.cache) is None
