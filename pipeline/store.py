@@ -22,8 +22,13 @@ class Entries:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)  # another build writing: wait for it
-        con.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a writer
+        # timeout: another build writing, wait for it; isolation_level None: transactions are begun explicitly
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            # Readers do not wait for a writer. Switching fails at once, not after the timeout, while another
+            # connection holds the file: that one is switching it, and the mode stays with the file.
+            with contextlib.suppress(sqlite3.OperationalError):
+                con.execute("PRAGMA journal_mode=WAL")
         con.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
         return con
 
@@ -56,5 +61,11 @@ class Entries:
                 self._put(items)
 
     def _put(self, items: list[tuple[str, bytes]]) -> None:
-        with contextlib.closing(self._connect()) as con, con:
-            con.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", items)
+        with contextlib.closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")  # the write lock now, waiting for another writer, not halfway through
+            try:
+                con.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", items)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
