@@ -248,13 +248,6 @@ def _read_document(corpus_dir: Path, meta: DocumentMeta) -> bytes:
     return data
 
 
-def _cached(entries: dict[str, bytes], key: str) -> tuple | None:
-    try:
-        return pickle.loads(entries[key]) if key in entries else None
-    except Exception:  # a corrupt cache entry is rebuilt, never trusted
-        return None
-
-
 def _process_or_error(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarning]] | CorpusError:
     """``process`` for a worker process: a document's error comes back as a value, so every error is listed."""
     try:
@@ -285,10 +278,10 @@ def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, 
             results[i] = exc
             continue
         read.append((i, meta, data, _cache_key(meta, data)))
-    stored = store.get([key for *_, key in read]) if store else {}
+    stored = store.load([key for *_, key in read]) if store else {}
     todo = []
     for i, meta, data, key in read:
-        if (result := _cached(stored, key)) is not None:
+        if (result := stored.get(key)) is not None:
             results[i] = result
         else:
             todo.append((i, meta, data, key))

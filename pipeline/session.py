@@ -73,8 +73,8 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
     """Each document's analysis, from the cache or computed (in parallel when many are missing)."""
     store = Entries(cache / "analysis.sqlite")
     keys = [sha256("|".join([d.sha256, repr(d.meta), *depends]).encode())[:32] for d in documents]
-    stored = store.get(keys)
-    found = [_unpickled(stored.get(k)) for k in keys]
+    stored = store.load(keys)
+    found = [stored.get(k) for k in keys]
     missing = [i for i, a in enumerate(found) if a is None]
     pickled = forks(len(missing), jobs)  # a worker sends its result pickled, as the cache keeps it: once, for both
     work = [(documents[i], codebook, gazetteer, pickled) for i in missing]
@@ -91,13 +91,6 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
 def _analyse(doc: Document, codebook, gazetteer: list, pickled: bool) -> analysis.DocumentAnalysis | bytes:
     result = analysis.analyse_document(doc, codebook, gazetteer)
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) if pickled else result
-
-
-def _unpickled(data: bytes | None):
-    try:
-        return pickle.loads(data) if data is not None else None
-    except Exception:  # a damaged entry is recomputed, never trusted
-        return None
 
 
 def _read(path: Path):

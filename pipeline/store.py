@@ -9,9 +9,11 @@ reads as empty and is started afresh, so its entries are recomputed, never trust
 from __future__ import annotations
 
 import contextlib
+import pickle
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 _BATCH = 500  # keys per query: SQLite limits the parameters of one statement
 
@@ -42,6 +44,14 @@ class Entries:
                     found.update(con.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk))
         except sqlite3.DatabaseError:  # not a database, or damaged: as if empty
             return {}
+        return found
+
+    def load(self, keys: Sequence[str]) -> dict[str, Any]:
+        """The pickled objects there are for ``keys``; a damaged entry is left out (recomputed, never trusted)."""
+        found = {}
+        for key, data in self.get(keys).items():
+            with contextlib.suppress(Exception):
+                found[key] = pickle.loads(data)
         return found
 
     def put(self, items: Iterable[tuple[str, bytes]]) -> None:

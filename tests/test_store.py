@@ -50,3 +50,11 @@ def test_builds_writing_at_once_lose_nothing(tmp_path):
         assert [p.exitcode for p in procs] == [0] * 4
         keys = [f"{p}{i}-{j}" for p in "abcd" for i in range(5) for j in range(10)]
         assert len(Entries(path).get(keys)) == 200, f"round {round_}"
+
+
+def test_a_damaged_entry_is_left_out_of_what_is_loaded(tmp_path):
+    import pickle
+
+    store = Entries(tmp_path / "e.sqlite")
+    store.put([("good", pickle.dumps({"a": 1})), ("bad", b"\x80\x05not a pickle")])
+    assert store.load(["good", "bad", "missing"]) == {"good": {"a": 1}}
