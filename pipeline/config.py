@@ -61,7 +61,9 @@ class Settings:
             raise ConfigError(f"no codebook at {self.codebook / 'themes.yaml'}: pass --codebook DIR")
         missing = [p.name for p in PARTS if not p.path(self.notebooks).is_file()]
         if missing:
-            raise ConfigError(f"notebook(s) {', '.join(missing)} missing from {self.notebooks}: restore them (git checkout notebooks/)")
+            fix = "restore them (git checkout notebooks/)" if self.notebooks == NOTEBOOKS_DIR.resolve() else \
+                "copy them there (same names) or pass another --notebooks DIR"
+            raise ConfigError(f"notebook(s) {', '.join(missing)} missing from {self.notebooks}: {fix}")
         if self.jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, not {self.jobs}")
         if self.cell_timeout < 1:

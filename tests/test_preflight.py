@@ -86,3 +86,10 @@ def test_build_takes_its_notebooks_from_the_directory_given(tmp_path, notebooks,
     err = capsys.readouterr().err
     assert str(notebooks / "20_xinjiang.ipynb") in err and "xinjang" in err  # the copy was checked, not notebooks/
     assert not (tmp_path / "reports" / "brief.html").exists()
+
+
+def test_a_notebooks_directory_without_the_notebooks_says_what_to_do(tmp_path, capsys):
+    (tmp_path / "drafts").mkdir()
+    assert main(["build", "--notebooks", str(tmp_path / "drafts"), "--out", str(tmp_path / "reports")]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "drafts") in err and "pass another --notebooks DIR" in err
