@@ -92,10 +92,9 @@ def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, 
 def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[int, int]],
           possible: list[frozenset[Alternative] | None]) -> dict[str, ThemeScore]:
     ranked = codebook.ranked_cues
-    every = list(ranked)
     totals: dict[str, tuple[float, list[str], int]] = {}  # theme -> score, labels in order, sentences covered
     for (start, end), can in zip(spans, possible):
-        parts = every if can is None else sorted(can & ranked.keys(), key=lambda a: ranked[a][0])
+        parts = list(ranked) if can is None else sorted(can & ranked.keys(), key=lambda a: ranked[a][0])
         found: dict[str, list[Cue]] = {}
         blocked: list[tuple[int, int]] = []
         theme = None

@@ -31,11 +31,9 @@ def tables(ctx: Context) -> dict[str, list[dict]]:
                           "paragraphs": len(doc.paragraphs), "words": doc.words, "encoding": doc.encoding,
                           "sha256": doc.sha256})
     paragraphs, figures, events, actors, quotes = [], [], [], [], []
-    for doc in ctx.corpus.documents:
-        number = citer.number[doc.id]
-        for p in doc.paragraphs:
-            _paragraph_rows(ctx, p, {"passage_id": p.id, "citation": f"{number}:{p.n}", "doc_id": p.doc_id}, themes,
-                            paragraphs, figures, events, actors, quotes)
+    for p in ctx.corpus.paragraphs():
+        _paragraph_rows(ctx, p, {"passage_id": p.id, "citation": citer.label_of(p), "doc_id": p.doc_id}, themes,
+                        paragraphs, figures, events, actors, quotes)
     return {"documents": documents, "paragraphs": paragraphs, "figures": figures, "events": events, "actors": actors,
             "quotes": quotes}
 

@@ -35,7 +35,10 @@ class Citer:
         self.number = {d.id: i + 1 for i, d in enumerate(sorted(corpus.documents, key=lambda d: d.id))}
 
     def label(self, pid: str) -> str:
-        p = self.corpus.paragraph(pid)
+        return self.label_of(self.corpus.paragraph(pid))
+
+    def label_of(self, p: Paragraph) -> str:
+        """``label`` for a paragraph in hand (no lookup by id): "2:14", document 2, paragraph 14 of its file."""
         return f"{self.number[p.doc_id]}:{p.n}"
 
     def source(self, doc_id: str) -> str:

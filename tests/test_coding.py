@@ -112,3 +112,11 @@ def test_frame_paragraph_names_subjects_and_tones(codebook):
     assert framing.russia and framing.china
     assert "cooperation" in framing.cooperation and framing.tension
     assert not frame_paragraph(para("Astana hosted a concert."), codebook).russia
+
+
+def test_a_paragraph_with_whitespace_to_squash_is_coded_as_its_squashed_text(codebook):
+    # Cleaned paragraphs have single spaces; one that does not takes the sentence-by-sentence path of _key.
+    loose, tight = "The CSTO  met in Astana. Russia\u00a0 and the CSTO agreed.", "The CSTO met in Astana. Russia and the CSTO agreed."
+    assert code_paragraph(para(loose), codebook) == code_paragraph(para(tight), codebook)
+    assert code_paragraph(para(loose), codebook)["csto_perception"].coverage == 1.0
+    assert frame_paragraph(para(loose), codebook) == frame_paragraph(para(tight), codebook)
