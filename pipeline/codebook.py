@@ -123,8 +123,8 @@ class Codebook:
         return self.themes[theme_id]
 
     def __getstate__(self) -> dict[str, Any]:
-        # Scanner and ranking are rebuilt on first use: pickled, they would weigh on every cached context.
-        return {k: v for k, v in self.__dict__.items() if k not in ("scanner", "ranked_cues")}
+        # Scanner and plans are rebuilt on first use: pickled, they would weigh on every cached context.
+        return {k: v for k, v in self.__dict__.items() if k not in ("scanner", "_plans", "_ranks")}
 
     @functools.cached_property
     def scanner(self) -> prefilter.Scanner:
@@ -133,14 +133,68 @@ class Codebook:
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
         return prefilter.Scanner({a: a.needles for c in cues for a in c.parts})
 
+    def coding_plan(self, possible: frozenset[Alternative] | None) -> CodingPlan:
+        """What coding must try in a sentence whose possible alternatives are ``possible`` (None: all of them).
+
+        Per theme with a cue among them, in file order: (cue, whether it is an exclusion, its possible
+        alternatives), the theme's exclusions first, so they are known before its cues are counted.
+        """
+        return self._plan("coding", possible)
+
+    def framing_plan(self, possible: frozenset[Alternative] | None) -> FramingPlan:
+        """Per framing list (``FRAMING_LISTS``): its cues with a possible alternative, in file order, each with
+        those alternatives (all of them when ``possible`` is None)."""
+        return self._plan("framing", possible)
+
+    def _plan(self, kind: str, possible: frozenset[Alternative] | None):
+        # Remembered per set: the prefilter hands out the same few sets again and again (Scanner.keys_for).
+        plans = self._plans
+        plan = plans.get((kind, possible))
+        if plan is None:
+            if len(plans) >= prefilter.MEMO_SIZE:
+                plans.clear()
+            groups = _grouped(self._ranks[kind], possible)
+            if kind == "coding":
+                plan = tuple((theme_id, steps) for theme_id, steps in groups.items() if not all(x for _, x, _ in steps))
+            else:
+                plan = tuple(tuple((cue, alternatives) for cue, _, alternatives in groups.get(i, ()))
+                             for i in range(len(FRAMING_LISTS)))
+            plans[kind, possible] = plan
+        return plan
+
     @functools.cached_property
-    def ranked_cues(self) -> dict[Alternative, tuple[int, Theme, bool]]:
-        """Every alternative of a theme's cues and exclusions -> (rank, its theme, whether it is an exclusion).
-        Ranks follow the file, a theme's exclusions before its cues, so sorting a sentence's possible
-        alternatives groups them by theme, then by cue, for coding."""
-        ranked = [(a, t, x) for t in self.themes.values() for x, cs in ((True, t.exclusions), (False, t.cues))
-                  for c in cs for a in c.parts]
-        return {a: (rank, t, x) for rank, (a, t, x) in enumerate(ranked)}
+    def _plans(self) -> dict:
+        return {}
+
+    @functools.cached_property
+    def _ranks(self) -> dict[str, dict[Alternative, tuple[int, str | int, bool]]]:
+        """For coding and for framing: each alternative -> (rank in file order, its group, a flag). Coding groups
+        by theme id and flags exclusions, which rank before the theme's cues; framing groups by list."""
+        coding = [(t.id, x, c) for t in self.themes.values() for x, cs in ((True, t.exclusions), (False, t.cues)) for c in cs]
+        framing = [(i, False, c) for i, (part, name) in enumerate(FRAMING_LISTS) for c in getattr(self.framing, part)[name]]
+        return {kind: {a: (rank, group, flag) for rank, (group, flag, a) in
+                       enumerate((group, flag, a) for group, flag, c in cues for a in c.parts)}
+                for kind, cues in (("coding", coding), ("framing", framing))}
+
+
+# Plans: per theme id (coding) or framing list, the cues to try, each with its alternatives that can match.
+CodingPlan = tuple[tuple[str, tuple[tuple[Cue, bool, tuple[Alternative, ...]], ...]], ...]
+FramingPlan = tuple[tuple[tuple[Cue, tuple[Alternative, ...]], ...], ...]
+FRAMING_LISTS = (("subjects", "russia"), ("subjects", "china"), ("tones", "cooperation"), ("tones", "tension"))
+
+
+def _grouped(ranks: dict[Alternative, tuple[int, str | int, bool]], possible: frozenset[Alternative] | None) -> dict:
+    """The possible alternatives in rank order, by group, then by cue: {group: [(cue, flag, alternatives)]}."""
+    alternatives = list(ranks) if possible is None else sorted((a for a in possible if a in ranks), key=ranks.__getitem__)
+    groups: dict[str | int, list[tuple[Cue, bool, tuple[Alternative, ...]]]] = {}
+    for a in alternatives:
+        _, group, flag = ranks[a]
+        steps = groups.setdefault(group, [])
+        if steps and steps[-1][0] is a.cue:
+            steps[-1] = (a.cue, flag, (*steps[-1][2], a))
+        else:
+            steps.append((a.cue, flag, (a,)))
+    return groups
 
 
 class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: each kernel reads the codebook; pure Python took 0.15 s

@@ -14,11 +14,6 @@ The rule, the same for every document and theme (thresholds come from the codebo
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Iterable
-from itertools import groupby
-from operator import attrgetter
-
 from .codebook import Alternative, Codebook, Cue
 from .corpus import Corpus, Paragraph
 from .text import match_key
@@ -59,63 +54,39 @@ def _key(paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
     return " ".join(keys), spans
 
 
-def _cues_in(text: str, cues: Iterable[Cue], possible: frozenset[Alternative] | None = None) -> list[Cue]:
-    """Cues with a match in the text, one per label (framing reads the whole paragraph this way)."""
-    found: list[Cue] = []
-    for cue in cues:
-        if cue.label in {f.label for f in found}:
-            continue
-        if cue.regex.search(text) if possible is None else any(a.found(text) for a in cue.parts if a in possible):
-            found.append(cue)
-    return found
-
-
 def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, ThemeScore], Framing]:
     """``code_paragraph`` and ``frame_paragraph`` in one pass of the prefilter over the paragraph."""
     key, spans = _key(paragraph)
     scanner = codebook.scanner
-    hits = scanner.hits(key)
-    if hits is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
+    needles = scanner.needles_in(key, spans)
+    if needles is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
         return _code(paragraph, codebook, key, spans, [None] * len(spans)), _frame(codebook, key, None)
     # Each needle counts for the sentence holding it; framing reads the whole paragraph, gaps included.
-    starts = [s for s, _ in spans]
-    found: list[set[int]] = [set() for _ in spans]
-    for a, b, needle in hits:
-        k = bisect_right(starts, a) - 1
-        if k >= 0 and b <= spans[k][1]:
-            found[k].add(needle)
-    possible = [scanner.keys_for(f) for f in found]
-    return (_code(paragraph, codebook, key, spans, possible),
-            _frame(codebook, key, scanner.keys_for({needle for _, _, needle in hits})))
+    per_sentence, every = needles
+    return (_code(paragraph, codebook, key, spans, [scanner.keys_for(f) for f in per_sentence]),
+            _frame(codebook, key, scanner.keys_for(every)))
 
 
 def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[int, int]],
           possible: list[frozenset[Alternative] | None]) -> dict[str, ThemeScore]:
-    ranked = codebook.ranked_cues
     totals: dict[str, tuple[float, list[str], int]] = {}  # theme -> score, labels in order, sentences covered
     for (start, end), can in zip(spans, possible):
-        parts = list(ranked) if can is None else sorted(can & ranked.keys(), key=lambda a: ranked[a][0])
-        found: dict[str, list[Cue]] = {}
-        blocked: list[tuple[int, int]] = []
-        theme = None
-        for cue, group in groupby(parts, key=attrgetter("cue")):
-            _, cue_theme, exclusion = ranked[cue.parts[0]]
-            if cue_theme is not theme:
-                theme, blocked = cue_theme, []
-            if exclusion:
-                blocked += cue.spans(key, start, end)
-                continue
-            here = found.setdefault(theme.id, [])
-            if cue.label in {f.label for f in here}:  # another spelling of a thing already counted
-                continue
-            if any(not any(a <= s and e <= b for a, b in blocked) for s, e in cue.spans(key, start, end)) if blocked \
-                    else any(a.found(key, start, end) for a in group):  # some alternative matches: so does the cue
-                here.append(cue)
-        for theme_id, cues_found in found.items():
-            if cues_found:
+        for theme_id, steps in codebook.coding_plan(can):
+            found: list[Cue] = []
+            seen: set[str] = set()
+            blocked: list[tuple[int, int]] = []
+            for cue, exclusion, alternatives in steps:
+                if exclusion:
+                    blocked += cue.spans(key, start, end)
+                elif cue.label not in seen and (  # not another spelling of a thing already counted
+                        any(not any(a <= s and e <= b for a, b in blocked) for s, e in cue.spans(key, start, end))
+                        if blocked else any(a.found(key, start, end) for a in alternatives)):
+                    found.append(cue)
+                    seen.add(cue.label)
+            if found:
                 score, labels, covered = totals.get(theme_id, (0.0, [], 0))
-                labels += [c.label for c in cues_found if c.label not in labels]
-                totals[theme_id] = (score + sum(c.weight for c in cues_found), labels, covered + 1)
+                labels += [c.label for c in found if c.label not in labels]
+                totals[theme_id] = (score + sum(c.weight for c in found), labels, covered + 1)
     out = {}
     for theme_id, (score, labels, covered) in ((t, totals[t]) for t in codebook.themes if t in totals):
         rules = codebook.themes[theme_id].rules
@@ -129,13 +100,24 @@ def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[
 
 
 def _frame(codebook: Codebook, key: str, possible: frozenset[Alternative] | None) -> Framing:
-    subjects, tones = codebook.framing.subjects, codebook.framing.tones
+    russia, china, cooperation, tension = codebook.framing_plan(possible)
+    # Who is named is a yes or no: the first cue found settles it.
+    return Framing(any(_matches(key, alternatives) for _, alternatives in russia),
+                   any(_matches(key, alternatives) for _, alternatives in china),
+                   _labels(key, cooperation), _labels(key, tension))
 
-    def labels(cues: Iterable[Cue]) -> tuple[str, ...]:
-        return tuple(c.label for c in _cues_in(key, cues, possible))
 
-    return Framing(bool(labels(subjects["russia"])), bool(labels(subjects["china"])),
-                   labels(tones["cooperation"]), labels(tones["tension"]))
+def _matches(text: str, alternatives: tuple[Alternative, ...]) -> bool:
+    return any(a.found(text) for a in alternatives)
+
+
+def _labels(text: str, steps: tuple[tuple[Cue, tuple[Alternative, ...]], ...]) -> tuple[str, ...]:
+    """Labels of the cues with a match in the text, each once, in the list's order."""
+    found: list[str] = []
+    for cue, alternatives in steps:
+        if cue.label not in found and _matches(text, alternatives):
+            found.append(cue.label)
+    return tuple(found)
 
 
 def code_paragraph(paragraph: Paragraph, codebook: Codebook) -> dict[str, ThemeScore]:

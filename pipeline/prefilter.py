@@ -27,6 +27,7 @@ MAX_CLASS = 4  # a character class of up to this many literals is spelled out in
 MAX_SPELLINGS = 16  # ... as long as a run has at most this many spellings
 MEMO_SIZE = 65536  # combinations of needles whose keys a Scanner remembers
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
+_CLOSING = ".!?…'\"”’»)]"  # the last character of a sentence followed by another (corpus.split_sentences)
 
 
 # For one of the alternatives, each set has a member the match contains (see ``needles``).
@@ -49,7 +50,22 @@ def needles(regex: re.Pattern[str]) -> Needles | None:
     found = [_conjuncts(alt) or _conjuncts(alt, 2) for alt in alternatives]
     if not all(found):
         return None
-    return tuple(tuple(frozenset(n.lower() for n in s) for s in conj) for conj in found)
+    return tuple(tuple(frozenset(_trimmed(n.lower()) for n in s) for s in _selective(conj)) for conj in found)
+
+
+def _trimmed(needle: str) -> str:
+    """The needle without the spaces at its ends (" china" from "(?:Beijing|Chinese|the) China"): still a
+    part of every match, and one the cues spelling the bare word already scan for, so a text holding it
+    costs one hit, not two."""
+    return needle.strip(" ") if len(needle.strip(" ")) >= 2 else needle
+
+
+def _selective(conj: list[set[str]]) -> list[set[str]]:
+    """The requirements worth scanning for: a run such as " of " between two words of a cue is met by almost
+    every sentence, so it filters nothing while its hits cost the scan time. Dropping a requirement keeps
+    the test exact: it only lets more texts through to the regex."""
+    strong = [s for s in conj if min(len(n.strip(" -")) for n in s) >= MIN_NEEDLE]
+    return strong or conj
 
 
 def _conjuncts(items, shortest: int = MIN_NEEDLE) -> list[set[str]]:
@@ -159,6 +175,13 @@ def _bmp() -> str:
     return "".join(map(chr, range(0x10000)))
 
 
+def _sentences_of(text: str, parts: list[tuple[int, int]]) -> bool:
+    """Whether the parts cover the text but for one space after each but the last, which ends as a sentence does."""
+    if not parts or parts[0][0] != 0 or parts[-1][1] != len(text):
+        return False
+    return all(text[end:start] == " " and text[end - 1] in _CLOSING for (_, end), (start, _) in zip(parts, parts[1:]))
+
+
 class Scanner:
     """Which conditions a text can satisfy, in one pass: every condition's needles in one Aho-Corasick
     automaton (pyahocorasick, in C), and per needle the conditions it serves.
@@ -198,6 +221,7 @@ class Scanner:
         self._meets = [frozenset(meets[n]) for n in needles]
         self._length = [len(n) for n in needles]
         self.unusual = unusual_characters(set(needles))
+        self._crosses = any(c + " " in n for n in needles for c in _CLOSING)
         self.automaton = ahocorasick.Automaton()
         for i, needle in enumerate(needles):
             self.automaton.add_word(needle, i)
@@ -209,22 +233,31 @@ class Scanner:
     def possible(self, text: str) -> frozenset | None:
         """The keys whose condition ``text`` satisfies (the only ones that can match it), or None when the
         text holds a character for which the lowercase test would be wrong: then every regex must run."""
-        if not self.unusual.isdisjoint(text):
+        if self._has_unusual(text):
             return None
         if self.empty:
             return self.always
         return self.keys_for({i for _, i in self.automaton.iter(text.lower())})
 
-    def hits(self, text: str) -> list[tuple[int, int, int]] | None:
-        """(start, end, needle) of every needle in ``text``, for ``keys_for`` on parts of it; None when the
-        lowercase test would be wrong for the text or its lowercase form has other offsets."""
+    def _has_unusual(self, text: str) -> bool:
+        # A substring test per character (a handful) runs at memory speed; ``isdisjoint`` hashes every character of the text.
+        return any(c in text for c in self.unusual)
+
+    def needles_in(self, text: str, parts: list[tuple[int, int]]) -> tuple[list[set[int]], set[int]] | None:
+        """The needles (indices for ``keys_for``) found in each part ``(start, end)`` of ``text`` (its
+        sentences) and in the whole of it, in one pass; None when the lowercase test would be wrong for the
+        text or its lowercase form has other offsets. ``parts`` are in order and do not overlap."""
         low = text.lower()
-        if not self.unusual.isdisjoint(text) or len(low) != len(text):
+        if self._has_unusual(text) or len(low) != len(text):
             return None
         if self.empty:
-            return []
-        length = self._length
-        return [(end + 1 - length[i], end + 1, i) for end, i in self.automaton.iter(low)]
+            return [set() for _ in parts], set()
+        scan = self.automaton.iter
+        found = [{i for _, i in scan(low, start, end)} for start, end in parts]  # collected in C, not a Python loop per hit
+        # Parts that are a text's sentences leave out only the space after each one's closing punctuation, and
+        # no needle runs across such a space unless it holds one itself: then the parts' needles are the text's.
+        every = set().union(*found) if not self._crosses and _sentences_of(low, parts) else {i for _, i in scan(low)}
+        return found, every
 
     def keys_for(self, found: Iterable[int]) -> frozenset:
         """The keys whose condition the needles ``found`` (indices from ``hits``) satisfy.

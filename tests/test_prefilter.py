@@ -16,8 +16,32 @@ def conditions(pattern: str) -> list[list[set[str]]] | None:
 
 def test_a_sequence_requires_each_of_its_literal_runs():
     assert conditions(r"(?<!\w)soft[\s\-]+power(?:e?s)?") == [[{"soft"}, {"power"}]]
-    assert conditions(r"\b(?:re-?education|detention) camps?") == [[{"education", "detention"}, {" camp"}]]  # "re" is too short
+    assert conditions(r"\b(?:re-?education|detention) camps?") == [[{"education", "detention"}, {"camp"}]]  # "re" is too short
     assert conditions(r"\w+ovich") == [[{"ovich"}]]  # a literal after a repeat is still required
+
+
+def test_a_run_of_a_short_word_is_required_only_when_nothing_better_is():
+    assert conditions(r"\bcamps? in (?:Xinjiang|China)\b") == [[{"camp"}, {"xinjiang", "china"}]]  # " in " dropped
+    assert conditions(r"\w+ of \w+") == [[{"of"}]]
+
+
+def test_spaces_at_the_ends_of_a_needle_are_left_out():
+    assert conditions(r"\b(?:ethnic|Chinese) Kazakhs\b") == [[{"ethnic", "chinese"}, {"kazakhs"}]]
+
+
+def test_needles_are_found_per_sentence_and_in_the_whole_text():
+    scanner = Scanner({"china": needles(re.compile(r"China", re.I)), "russia": needles(re.compile(r"Russia", re.I))})
+    text = "Russia spoke. China listened."
+    per_sentence, every = scanner.needles_in(text, [(0, 13), (14, 29)])
+    assert [scanner.keys_for(f) for f in per_sentence] == [{"russia"}, {"china"}]
+    assert scanner.keys_for(every) == {"russia", "china"}
+
+
+def test_a_needle_running_across_two_sentences_is_found_in_the_whole_text():
+    scanner = Scanner({"capitals": needles(re.compile(r"Astana\. Moscow", re.I))})
+    text = "He flew to Astana. Moscow said nothing."
+    per_sentence, every = scanner.needles_in(text, [(0, 18), (19, 39)])
+    assert per_sentence == [set(), set()] and scanner.keys_for(every) == {"capitals"}
 
 
 def test_a_small_class_is_spelled_out():
@@ -48,7 +72,7 @@ def test_patterns_that_look_before_the_search_start_are_known():
 
 def test_alternatives_give_one_condition_each():
     assert conditions(r"\bEAEU\b|\bEurasian Economic (?:Union|Commission)\b|ЕАЭС") == \
-        [[{"eaeu"}], [{"eurasian economic "}, {"union", "commission"}], [{"еаэс"}]]
+        [[{"eaeu"}], [{"eurasian economic"}, {"union", "commission"}], [{"еаэс"}]]
 
 
 def test_a_pattern_with_an_alternative_lacking_literals_gets_no_needles():
