@@ -74,6 +74,7 @@ class Builder:
         self.inputs = inputs or Inputs.read(settings)
         self.result = BuildResult(settings.out, pdf=settings.pdf)
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
+        self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -127,7 +128,7 @@ class Builder:
                     pool.shutdown(wait=False)  # workers stop their kernels (0.3 s) while this process assembles
                     from .session import load_context
 
-                    ctx = load_context(s.corpus, s.codebook, s.cache)  # from the cache
+                    ctx = self.context or load_context(s.corpus, s.codebook, s.cache)  # from the cache
                     self.export(staging, executed, ctx)
                     self.result.timings["total"] = round(time.perf_counter() - t0, 3)
                     self.write_manifest(staging)
@@ -173,9 +174,10 @@ class Builder:
         executed_dirs: list[Path] = []  # each part's directory, for the findings the next stage reads
         (staging / "findings").mkdir()
         stages = sorted({p.stage for p in PARTS})
+        prepared = False
         for stage in stages:
             upstream = findings_digest(executed_dirs) if stage > 0 else None
-            pending = {}
+            pending, reused = {}, []
             for part in (p for p in PARTS if p.stage == stage):
                 part_dir = staging / "parts" / part.name
                 part_dir.mkdir(parents=True)
@@ -183,22 +185,31 @@ class Builder:
                 key = part_key(part, self.inputs, params, upstream)
                 cached = s.cache / "parts" / key
                 if not s.force and (cached / f"{part.name}.ipynb").is_file():
-                    shutil.rmtree(part_dir)
-                    shutil.copytree(cached, part_dir)
-                    self.result.cached.append(part.name)
-                    self.log(f"  {part.name:<28}   cached")
-                    self._collect(part, part_dir, staging, executed)
-                    executed_dirs.append(part_dir / "findings")
+                    reused.append((part, part_dir, cached))
                     continue
                 output = part_dir / f"{part.name}.ipynb"
                 future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout, time.time())
                 pending[future] = (part, part_dir, cached)
+            for part, part_dir, cached in reused:  # copied in once the notebooks to run have been handed out
+                shutil.rmtree(part_dir)
+                shutil.copytree(cached, part_dir)
+                self.result.cached.append(part.name)
+                self.log(f"  {part.name:<28}   cached")
+                self._collect(part, part_dir, staging, executed)
+                executed_dirs.append(part_dir / "findings")
             # The PDF child starts (its WeasyPrint import takes 0.5 s) once fewer notebooks run than there are
             # cores, as in the synthesis stage or when one notebook was edited, or when none is left to run.
             if s.pdf and self.printer is None and (len(pending) < s.jobs or stage == stages[-1]):
                 self.printer = export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
-            if pending and stage == stages[0]:
+            if pending and not prepared:
                 _prepare_export()  # while the notebooks run
+                prepared = True
+            if pending and len(pending) < s.jobs and self.context is None:
+                # A core is free of notebooks (one was edited, or the synthesis runs): the context for assembly loads
+                # on it meanwhile. Not while every core runs one: at 10,000 documents it holds 0.7 GB.
+                from .session import load_context
+
+                self.context = load_context(s.corpus, s.codebook, s.cache)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
