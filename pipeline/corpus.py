@@ -20,7 +20,7 @@ from .inputs import module_digest
 from .parallel import pmap
 from .errors import CorpusError, CorpusErrors
 from .metadata import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, PartialDate, load_metadata
-from .text import UndecodableText, decode, looks_binary, match_key, normalise, squash
+from .text import UndecodableText, decode, looks_binary, normalise, plain_punctuation, squash, squashed_keys
 from .records import record
 from .store import Entries
 
@@ -318,7 +318,8 @@ def _drop_exact_duplicates(documents: list[Document]) -> tuple[list[Document], l
     seen: dict[str, str] = {}
     kept, dups = [], []
     for doc in documents:
-        key = hashlib.sha256(match_key(" ".join(p.text for p in doc.paragraphs)).casefold().encode()).hexdigest()
+        # A paragraph's text is squashed (process): match_key would only make its punctuation plain.
+        key = hashlib.sha256(plain_punctuation(" ".join(p.text for p in doc.paragraphs)).casefold().encode()).hexdigest()
         if key in seen:
             dups.append((seen[key], doc.id))
         else:
@@ -332,7 +333,7 @@ def find_near_duplicates(documents: list[Document], threshold: float = 0.6) -> l
     owners: dict[str, list[int]] = {}
     keys = []
     for i, doc in enumerate(documents):
-        ks = {match_key(p.text).casefold() for p in doc.paragraphs if p.kind == "body" and len(p.text) > 80}
+        ks = set(squashed_keys([p.text for p in doc.paragraphs if p.kind == "body" and len(p.text) > 80]))
         keys.append(ks)
         for k in ks:
             owners.setdefault(k, []).append(i)
