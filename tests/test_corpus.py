@@ -152,6 +152,14 @@ def test_page_furniture_and_debris_are_removed_and_recorded(tmp_path):
     assert reasons["A Headline About Things"] == "title"
 
 
+def test_boilerplate_is_removed_whatever_its_case(tmp_path):
+    # Case-insensitive, as the regular expression's re.I sees it: "İ" and "ı" are an "i" there.
+    lines = ["Find us on Twİtter, the social network", "CLıCK HERE for the full report", "All Rights Reserved."]
+    make_corpus(tmp_path, {"a.txt": BODY + "\n".join(lines) + "\n"})
+    doc = load_corpus(tmp_path).documents[0]
+    assert [(r.text, r.reason) for r in doc.removed] == [(line, "boilerplate") for line in lines]
+
+
 def test_pull_quote_repeating_a_body_sentence_is_dropped(tmp_path):
     body = ("The government embarked on a policy of Kazakh-ization in schools and the civil service across the country. "
             "It changed much.")
