@@ -163,25 +163,41 @@ def split_blocks(text: str) -> list[clean.Block]:
 _ABBREV = {"mr", "mrs", "ms", "dr", "prof", "st", "gen", "col", "lt", "sen", "rep", "gov", "pres", "vs", "etc", "no",
            "nos", "vol", "pp", "p", "ed", "eds", "inc", "ltd", "co", "corp", "jr", "sr", "e.g", "i.e", "cf", "al", "fig",
            "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "u.s", "u.k", "u.n"}
-_BOUNDARY = re.compile(r"[.!?…]+['\"”’»)\]]*\s+(?=['\"“‘«(\[]?[A-ZА-ЯЁ0-9])")
+# Group 1 ends the sentence. "[.!?…][.!?…]*", not "[.!?…]+": a pattern that starts with a character set lets the
+# regex engine skip to the next stop in C (it tried every position, at half the speed).
+_BOUNDARY = re.compile(r"([.!?…][.!?…]*['\"”’»)\]]*)\s+(?=['\"“‘«(\[]?[A-ZА-ЯЁ0-9])")
+_INITIALS = re.compile(r"[a-zа-я]|(?:[a-z]\.)+[a-z]")
+
+
+def sentence_bounds(text: str) -> tuple[int, ...]:
+    """Each sentence's start and end in a paragraph, flattened (``Paragraph.bounds``); abbreviations and
+    initials ("D. Trenin", "U.S.") do not end one. Sentences have no whitespace at either end."""
+    bounds: list[int] = []
+    start = len(text) - len(text.lstrip())
+    for m in _BOUNDARY.finditer(text):
+        stop = m.start()
+        if text[stop] == "." and _is_abbreviation(text[start:stop + 1]):
+            continue
+        bounds += (start, m.end(1))  # the match's whitespace is left out
+        start = m.end()  # the next sentence's first character (the lookahead's)
+    end = len(text.rstrip())
+    if start < end:
+        bounds += (start, end)
+    return tuple(bounds)
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Whether the word that ends ``before`` (a sentence up to a full stop) is an abbreviation or an initial."""
+    stem = before.rstrip(".!?…")
+    word = stem.rsplit(None, 1)[-1] if stem and not stem[-1].isspace() else ""
+    token = word.lower().strip("('\"“‘")
+    return token in _ABBREV or bool(_INITIALS.fullmatch(token))
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a paragraph; abbreviations and initials ("D. Trenin", "U.S.") do not end one."""
-    out, start = [], 0
-    for m in _BOUNDARY.finditer(text):
-        before = text[start:m.start() + 1]
-        stem = before.rstrip(".!?…")
-        word = stem.rsplit(None, 1)[-1] if stem and not stem[-1].isspace() else ""  # the word before the stop
-        token = word.lower().strip("('\"“‘")
-        if text[m.start()] == "." and (token in _ABBREV or re.fullmatch(r"[a-zа-я]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)):
-            continue
-        out.append(text[start:m.end()].strip())
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
+    b = sentence_bounds(text)
+    return [text[b[k]:b[k + 1]] for k in range(0, len(b), 2)]
 
 
 def read_text(file: str, data: bytes) -> tuple[str, str]:
@@ -220,7 +236,7 @@ def process(meta: DocumentMeta, data: bytes) -> tuple[Document, list[CorpusWarni
             body, count = clean.strip_note_markers(body, numbers)
             markers += count
         pid = f"{meta.id}-p{v.block.n}"
-        paragraphs.append(Paragraph.of(pid, meta.id, v.block.n, v.kind, body, split_sentences(body)))
+        paragraphs.append(Paragraph(pid, meta.id, v.block.n, v.kind, body, sentence_bounds(body)))
     if not any(p.kind == "body" for p in paragraphs):
         raise CorpusError(path, "has no body text after cleaning (empty, whitespace only or only page furniture)")
     doc = Document(meta, hashlib.sha256(data).hexdigest(), encoding, len(text), tuple(paragraphs),

@@ -205,6 +205,17 @@ def test_sentences_do_not_split_on_abbreviations_or_initials():
     assert split_sentences(text) == ["Trenin, D. said the U.S. and Mr. Putin met.", "The talks failed.", "In 2019 they met again."]
 
 
+def test_sentences_leave_out_the_whitespace_around_them():
+    assert split_sentences(" \tThe talks failed.  In 2019 they met again. \n") == ["The talks failed.", "In 2019 they met again."]
+
+
+def test_a_paragraphs_sentences_are_those_of_its_text(tmp_path):
+    make_corpus(tmp_path, {"a.txt": "Trenin, D. said the U.S. and Mr. Putin met. The talks failed! “In 2019 they met again.” Then\n" + BODY})
+    paragraph = load_corpus(tmp_path).documents[0].paragraphs[0]
+    assert [s.text for s in paragraph.sentences] == split_sentences(paragraph.text) == [
+        "Trenin, D. said the U.S. and Mr. Putin met.", "The talks failed!", "“In 2019 they met again.”", "Then"]
+
+
 def test_exact_duplicate_documents_are_counted_once(tmp_path):
     make_corpus(tmp_path, {"a.txt": BODY, "b.txt": BODY})
     corpus = load_corpus(tmp_path)
