@@ -293,7 +293,7 @@ def load_corpus(corpus_dir: str | Path, *, cache_dir: str | Path | None = None, 
         except CorpusError as exc:
             results[i] = exc
             continue
-        read.append((i, meta, data, _cache_key(meta, data)))
+        read.append((i, meta, data, _cache_key(meta, data) if store else ""))
     stored = store.load([key for *_, key in read]) if store else {}
     todo = []
     for i, meta, data, key in read:
