@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .text import match_key
+from .text import match_key, squashed_keys
 
 # Reasons a block is not body text. The brief's methods section lists them with counts.
 TITLE, FURNITURE, BOILERPLATE, DATELINE, REPEAT, PULL_QUOTE, ENDNOTE = (
@@ -29,11 +29,17 @@ _BOILERPLATE = re.compile(
     r"stay tuned|follow us|subscribe to|(?:facebook|twitter|instagram|telegram|youtube)\b.*(?:facebook|twitter|instagram|telegram|youtube|social network)"
     r"|on our website|in our social networks|all rights reserved|published (?:by|with) .{0,80}permission|reprinted with permission"
     r"|click here|read more\b|cookies? polic", re.I)
+# A piece of each _BOILERPLATE branch, as it stands in a block's casefolded key: only a key holding one is searched
+# (the search tries every branch at every character: it took a third of the cleaning). None has an "i": re.I
+# matches "İ" and "ı" to it, which casefold() does not make "i" (it does make "ſ" "s" and "K" "k").
+_BOILERPLATE_HINTS = ("stay tuned", "follow us", "subscr", "facebook", "tter", "nstagram", "telegram", "youtube",
+                      "on our webs", "n our soc", "ghts reserved", "shed by", "shed w", "nted w", "ck here", "read more", "cook")
 _NAV = re.compile(r"^[A-Z][A-Z&'-]{1,20}(?:\s+[A-Z][A-Z&'-]{1,20})?$")
 _NOTE_START = re.compile(r"^(\d{1,4})\.?\s+\S")
 _NOTES_HEADING = re.compile(r"^(?:notes|endnotes|references|footnotes|bibliography)\s*:?$", re.I)
 PULL_QUOTE_WINDOW = 12
 _TERMINAL = re.compile(r"[.!?…:;,]['\"”’)\]]*\d{0,4}$")  # a trailing endnote marker does not hide the full stop
+_HEADING_START = re.compile(r"^[\d\"'“‘(A-ZА-ЯЁ]")
 
 
 @dataclass(frozen=True)
@@ -57,23 +63,25 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def is_heading(text: str) -> bool:
-    """Short line without closing punctuation that starts with a capital or a number."""
-    return word_count(text) <= 14 and not _TERMINAL.search(text) and bool(re.match(r"^[\d\"'“‘(A-ZА-ЯЁ]", text))
+def is_heading(text: str, words: int) -> bool:
+    """Short line (``words``: its word count) without closing punctuation that starts with a capital or a number."""
+    return words <= 14 and not _TERMINAL.search(text) and bool(_HEADING_START.match(text))
 
 
-def furniture_reason(text: str) -> str | None:
-    """Why a line is page furniture, debris or boilerplate, or None for real text."""
-    words = word_count(text)
+def furniture_reason(text: str, words: int, key: str) -> str | None:
+    """Why a line is page furniture, debris or boilerplate, or None for real text.
+
+    ``words`` is its word count and ``key`` its casefolded match key, as ``classify`` has them.
+    """
     if _COUNTER.match(text):
         return FURNITURE
-    if _TIMESTAMP.match(text) or _WORD_DATE.match(text):
+    if words <= 3 and (_TIMESTAMP.match(text) or _WORD_DATE.match(text)):  # neither matches more than 3 words
         return DATELINE
     if words <= 3 and (_DOMAIN.match(text) or _NAV.match(text)):
         return FURNITURE
-    if _SOURCE_LINE.match(text) and words <= 8:
+    if words <= 8 and _SOURCE_LINE.match(text):
         return FURNITURE
-    if words <= 60 and _BOILERPLATE.search(text):
+    if words <= 60 and any(hint in key for hint in _BOILERPLATE_HINTS) and _BOILERPLATE.search(text):
         return BOILERPLATE
     return None
 
@@ -119,39 +127,44 @@ def strip_note_markers(text: str, numbers: set[int]) -> tuple[str, int]:
 
 
 def classify(blocks: list[Block], title: str) -> list[Verdict]:
-    """Apply the rules to a document's blocks, in order."""
+    """Apply the rules to a document's blocks (as ``split_blocks`` makes them: whitespace squashed), in order."""
     notes_from = find_endnotes(blocks)
     body = blocks if notes_from is None else blocks[:notes_from]
-    keys = [match_key(b.text).casefold() for b in body]
+    keys = squashed_keys([b.text for b in body])
+    # Each block's word count: its key's words are separated by single spaces, as the block's are (casefold
+    # makes no whitespace).
+    counts = [key.count(" ") + 1 for key in keys]
     title_key = match_key(title).casefold()
+    title_words = word_count(title_key)
     verdicts: list[Verdict] = []
     seen: set[str] = set()
-    for index, (block, key) in enumerate(zip(body, keys)):
-        reason = furniture_reason(block.text)
-        if reason is None and title_key and index < 8 and (key == title_key or (title_key in key and word_count(key) <= word_count(title_key) + 6)):
+    for index, (block, key, words) in enumerate(zip(body, keys, counts)):
+        reason = furniture_reason(block.text, words, key)
+        if reason is None and title_key and index < 8 and (key == title_key or (title_key in key and words <= title_words + 6)):
             reason = TITLE
         if reason is None and key in seen:
             reason = REPEAT
-        if reason is None and word_count(key) <= 80 and _repeats_longer_block(key, keys, index):
+        if reason is None and words <= 80 and _repeats_longer_block(key, words, keys, index):
             reason = PULL_QUOTE
         seen.add(key)
         if reason is not None:
             verdicts.append(Verdict(block, reason, kept=False))
         else:
-            verdicts.append(Verdict(block, "heading" if is_heading(block.text) else "body", kept=True))
+            verdicts.append(Verdict(block, "heading" if is_heading(block.text, words) else "body", kept=True))
     if notes_from is not None:
         verdicts.extend(Verdict(b, ENDNOTE, kept=False) for b in blocks[notes_from:])
     return verdicts
 
 
-def _repeats_longer_block(key: str, keys: list[str], index: int) -> bool:
-    """A pull quote: a sentence-length block that stands again, word for word, inside a longer block."""
-    if word_count(key) < 8:
+def _repeats_longer_block(key: str, words: int, keys: list[str], index: int) -> bool:
+    """A pull quote: a sentence-length block (``words`` long) that stands again, word for word, inside a longer block."""
+    if words < 8:
         return False
-    needle = key.rstrip(".")
-    # Pull quotes sit near the passage they repeat; a window keeps this linear on huge files.
-    lo, hi = max(0, index - PULL_QUOTE_WINDOW), min(len(keys), index + PULL_QUOTE_WINDOW + 1)
-    return any(j != index and len(keys[j]) > len(key) and needle in keys[j] for j in range(lo, hi))
+    # Pull quotes sit near the passage they repeat; a window keeps this linear on huge files. The block itself
+    # is not longer than itself. One search through the longer blocks joined: a key has no newline to match
+    # across two, and each search of a long needle first spends time on the needle.
+    longer = [other for other in keys[max(0, index - PULL_QUOTE_WINDOW):index + PULL_QUOTE_WINDOW + 1] if len(other) > len(key)]
+    return key.rstrip(".") in "\n".join(longer)
 
 
 def merge_endnotes(blocks: list[Block]) -> list[Block]:

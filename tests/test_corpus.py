@@ -152,6 +152,14 @@ def test_page_furniture_and_debris_are_removed_and_recorded(tmp_path):
     assert reasons["A Headline About Things"] == "title"
 
 
+def test_boilerplate_is_removed_whatever_its_case(tmp_path):
+    # Case-insensitive, as the regular expression's re.I sees it: "İ" and "ı" are an "i" there.
+    lines = ["Find us on Twİtter, the social network", "CLıCK HERE for the full report", "All Rights Reserved."]
+    make_corpus(tmp_path, {"a.txt": BODY + "\n".join(lines) + "\n"})
+    doc = load_corpus(tmp_path).documents[0]
+    assert [(r.text, r.reason) for r in doc.removed] == [(line, "boilerplate") for line in lines]
+
+
 def test_pull_quote_repeating_a_body_sentence_is_dropped(tmp_path):
     body = ("The government embarked on a policy of Kazakh-ization in schools and the civil service across the country. "
             "It changed much.")
@@ -195,6 +203,17 @@ def test_hard_wrapped_paragraphs_separated_by_blank_lines_are_joined():
 def test_sentences_do_not_split_on_abbreviations_or_initials():
     text = "Trenin, D. said the U.S. and Mr. Putin met. The talks failed. In 2019 they met again."
     assert split_sentences(text) == ["Trenin, D. said the U.S. and Mr. Putin met.", "The talks failed.", "In 2019 they met again."]
+
+
+def test_sentences_leave_out_the_whitespace_around_them():
+    assert split_sentences(" \tThe talks failed.  In 2019 they met again. \n") == ["The talks failed.", "In 2019 they met again."]
+
+
+def test_a_paragraphs_sentences_are_those_of_its_text(tmp_path):
+    make_corpus(tmp_path, {"a.txt": "Trenin, D. said the U.S. and Mr. Putin met. The talks failed! “In 2019 they met again.” Then\n" + BODY})
+    paragraph = load_corpus(tmp_path).documents[0].paragraphs[0]
+    assert [s.text for s in paragraph.sentences] == split_sentences(paragraph.text) == [
+        "Trenin, D. said the U.S. and Mr. Putin met.", "The talks failed!", "“In 2019 they met again.”", "Then"]
 
 
 def test_exact_duplicate_documents_are_counted_once(tmp_path):
