@@ -20,7 +20,7 @@ from .metadata import PartialDate
 from .records import record
 
 if TYPE_CHECKING:
-    from .corpus import Document, Paragraph
+    from .corpus import Document, Paragraph, Sentence
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -121,6 +121,14 @@ def parse_number(text: str) -> float | None:
         return _SCALES[re.search(r"(?i)(thousand|million|billion)", text).group(1).lower()]
     ordinal = _ORDINAL_WORD.search(text)
     return float(_ORDINALS[ordinal.group(1).lower()]) if ordinal else None
+
+
+def _sentence_texts(paragraph: Paragraph) -> Iterator[tuple[int, str]]:
+    """(k, text) of each sentence k of ``paragraph``: ``paragraph.sentences`` without the ids, which only the
+    few sentences that have a figure or a date need."""
+    b, text = paragraph.bounds, paragraph.text
+    for k in range(0, len(b), 2):
+        yield k // 2, text[b[k]:b[k + 1]]
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -365,27 +373,45 @@ _DATE = re.compile(
     rf"|(?P<ago>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\syears?\sago\b))"
     rf"|(?P<ana>(?i:\bthe\s(?:following|next)\s(?:day|month|year)\b))"
     rf"|(?P<later>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\s(?:years?|months?)\slater\b))")
+
+
+def _any_case(word: str) -> str:
+    """``(?i:word)`` for a lowercase ASCII word without i, k or s (under (?i) they also match "ıİ", "K", "ſ"),
+    written so that each alternative starts with a literal character: "day" -> "d[aA][yY]|D[aA][yY]"."""
+    rest = "".join(f"[{c}{c.upper()}]" for c in word[1:])
+    return f"{word[0]}{rest}|{word[0].upper()}{rest}"
+
+
 # Every _DATE match contains a trigger at most _DATE_LEAD characters after its start: an ASCII digit (a year
 # or a day: both start with [0-9]), a full month name (a month alone) or "day", "month" or "year" in any case
 # (the relative branches; "5 years ago" has its digit in \d, its "year" within the lead). The longest lead is
-# "the following " before "day"; "the early " before "1990s" and "Sept., of " before a year are shorter. The
-# lookahead lists the triggers' first characters: under (?i) no other character matches d, m or y.
-_DATE_TRIGGER = re.compile(r"(?=[0-9JFMASONDdmYy])(?:[0-9]|" + "|".join(_MONTHS) + r"|(?i:day|month|year))")
+# "the following " before "day"; "the early " before "1990s" and "Sept., of " before a year are shorter. Under
+# (?i) no other character matches a letter of day, month or year, so _any_case spells them out: every
+# alternative then starts with a literal character, and re skips to the next one of those without trying the
+# pattern at every position.
+_DATE_TRIGGER = re.compile("|".join([*"0123456789", *_MONTHS, *map(_any_case, ["day", "month", "year"])]))
 _DATE_LEAD = 14
+# Matches from p up to where the first _DATE match starting in p .. p + _DATE_LEAD starts, if there is one.
+# Every _DATE branch starts with a non-word character before it (_NB, (?<!\w) or \b) or with a word it allows
+# without one ("lathe 1990s", "amid 2019"): the gate fails at once inside other words, where most positions are.
+_DATE_WINDOW = re.compile(rf"(?s:.){{0,{_DATE_LEAD}}}?(?:(?<!\w)|(?=(?i:the)|early|mid|late))(?={_DATE.pattern})")
 
 
 def _date_matches(sentence: str) -> Iterator[re.Match[str]]:
-    """What ``_DATE.finditer(sentence)`` gives, searching only from just before each trigger.
+    """What ``_DATE.finditer(sentence)`` gives, trying _DATE only just before each trigger.
 
     A match starting at or after ``pos`` has a trigger no earlier than its start, so no match can start more
     than _DATE_LEAD characters before the first trigger at or after ``pos``; lookbehinds still see the text
-    before the search position.
+    before the search position. When none starts in the window from there, the next can only start after it.
     """
     pos = 0
     while (trigger := _DATE_TRIGGER.search(sentence, pos)) is not None:
-        m = _DATE.search(sentence, max(pos, trigger.start() - _DATE_LEAD))
-        if m is None:
-            return
+        start = max(pos, trigger.start() - _DATE_LEAD)
+        window = _DATE_WINDOW.match(sentence, start)
+        if window is None:
+            pos = start + _DATE_LEAD + 1
+            continue
+        m = _DATE.match(sentence, window.end())
         yield m
         pos = m.end()
 
@@ -505,7 +531,7 @@ def _resolve(m: re.Match[str], sentence: str, st: _State) -> tuple[PartialDate, 
 
 def _is_dateline(paragraph: Paragraph) -> bool:
     """A paragraph that is only a date (and maybe a time): the publication line, not an event."""
-    if len(paragraph.text) >= 60 or _DATE.search(paragraph.text) is None:
+    if len(paragraph.text) >= 60 or next(_date_matches(paragraph.text), None) is None:
         return False
     rest = _DATE.sub(" ", paragraph.text)
     rest = re.sub(r"\d{1,2}:\d{2}|[^\w]+|\b(?:Published|Updated|Posted|on|at)\b", " ", rest)
@@ -517,16 +543,18 @@ def _events(paragraph: Paragraph, st: _State) -> list[Event]:
     if _is_dateline(paragraph):
         return []
     out: list[Event] = []
-    for s in paragraph.sentences:
-        for m in _date_matches(s.text):
-            found = _resolve(m, s.text, st)
+    sentences: tuple[Sentence, ...] = ()
+    for k, text in _sentence_texts(paragraph):
+        for m in _date_matches(text):
+            found = _resolve(m, text, st)
             if found is None or found[0] is None:
                 continue
             start, end, inferred, relative = found
             written = m.group().strip()
             after_doc = st.doc_date is not None and start.first_day() > _last_day(st.doc_date)
-            planned = after_doc or bool(_PLANNED_CUE.search(s.text[max(0, m.start() - 40):m.start()]))
-            out.append(Event(paragraph.id, s.id, start, end, written, s.text, inferred, planned, relative))
+            planned = after_doc or bool(_PLANNED_CUE.search(text[max(0, m.start() - 40):m.start()]))
+            sentences = sentences or paragraph.sentences
+            out.append(Event(paragraph.id, sentences[k].id, start, end, written, text, inferred, planned, relative))
             explicit = not inferred and not relative and not m.group("dec")
             if explicit:
                 st.year = start.year

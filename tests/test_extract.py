@@ -9,8 +9,9 @@ import yaml
 
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
-from pipeline.extract import (Event, Figure, Quote, co_occurrence, extract_actors, extract_document_events,
-                              extract_events, extract_figures, extract_quotes, load_gazetteer, parse_number)
+from pipeline.extract import (_DATE, Event, Figure, Quote, _date_matches, co_occurrence, extract_actors,
+                              extract_document_events, extract_events, extract_figures, extract_quotes, load_gazetteer,
+                              parse_number)
 from pipeline.metadata import PartialDate
 from pipeline.text import match_key
 
@@ -169,6 +170,20 @@ def test_numbers_that_are_not_years_are_not_events():
 
 def test_a_publication_date_line_is_not_an_event():
     assert events("19 March 2024") == []
+
+
+# Dates the skipping search must still find: leads before the first trigger, matches starting inside a word.
+DATE_EDGES = ["the following day", "The Following Month", "two years ago", "5 years later", "the early 1990s", "mid-2019",
+              "Sept., of 2019", "Sept. 30", "30 September 2019", "2019-05-06", "٣/٣/2019", "2014-20", "May 14-15",
+              "pp. 1999", "$2019", "2,019", "today", "amid 2019", "translate 2019", "laTHE 1990s", "inearly 2019"]
+
+
+def test_the_date_search_finds_what_the_full_date_pattern_finds():
+    texts = [s.text for p in load_corpus(SEEDS).paragraphs() for s in p.sentences]
+    rotations = [DATE_EDGES[i:] + DATE_EDGES[:i] for i in range(len(DATE_EDGES))]
+    texts += [sep.join(r) for r in rotations for sep in ("", " ", ", ")]
+    for text in texts:
+        assert [m.span() for m in _date_matches(text)] == [m.span() for m in _DATE.finditer(text)], text
 
 
 def test_document_events_carry_the_year_across_paragraphs(tmp_path):
