@@ -153,17 +153,55 @@ _CANDIDATE = re.compile(
     rf"|(?P<ord>(?i:\b(?:{_ORDINAL_WORDS})\b)))")
 # Every _CANDIDATE match contains a trigger at most _CANDIDATE_LEAD characters after its start (the currency
 # "USD " and a share's "three-" come first): a digit, or a whole number, share or ordinal word. A number-word
-# run starts with such a word: \b before it, and after it \b or [ -] then the next word. The lookahead lists
-# the words' first characters: under (?i) "ſ" is the only other character that matches one of them (s).
-_FIGURE_TRIGGER = re.compile(rf"(?=[\dzotfsenhqZOTFSENHQſ])(?:\d|(?i:\b(?:{_W}|half|thirds?|quarters?|fifths?|tenths?|"
-                             rf"{_ORDINAL_WORDS})\b))")
+# run starts with such a word: \b before it, and after it \b or [ -] then the next word.
 _CANDIDATE_LEAD = 10
+_TRIGGER_WORDS = [*_WORD_VALUES, *_ORDINAL_WORDS.split("|"), "half", "thirds", "quarter", "quarters", "fifths", "tenths"]
 
 
-def _next_candidate(sentence: str, pos: int) -> re.Match[str] | None:
-    """``_CANDIDATE.search(sentence, pos)``, searching only from just before the first trigger at or after ``pos``."""
-    trigger = _FIGURE_TRIGGER.search(sentence, pos)
-    return _CANDIDATE.search(sentence, max(pos, trigger.start() - _CANDIDATE_LEAD)) if trigger else None
+def _trie(words: list[str]) -> str:
+    """A pattern matching exactly ``words`` (plain lowercase letters) that branches one letter at a time, so that
+    re tries few alternatives at each position: ["ten", "tenth", "two"] -> "t(?:en(?:th)?|wo)"."""
+    rests: dict[str, list[str]] = {}
+    for word in filter(None, words):
+        rests.setdefault(word[0], []).append(word[1:])
+    branches = [first + _trie(rest) for first, rest in rests.items()]
+    if not branches:
+        return ""
+    either = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{either})?" if "" in words else either
+
+
+# The triggers, looked for in " " + the sentence: a digit, or the non-word character before a number word (its
+# \b), so that a trigger at i is found at i (a word) or i + 1 (a digit). Starting with a character class, the
+# pattern lets re skip to the next character in it without trying the rest at every position.
+_FIGURE_TRIGGER = re.compile(rf"[\W\d](?:(?<=\d)|(?i:{_trie(_TRIGGER_WORDS)})\b)")
+# The same in " " + the sentence in lowercase, without (?i), which re scans several times faster: [^a-z_] holds
+# every non-word character and digit. Exact when lowercasing keeps every character one character, a word
+# character or not, a digit or not, and gives an ASCII letter only to the characters that (?i) matches to it:
+# true of every character but "İ" (two characters), "ı" and "ſ" (see the tests).
+_LOWER_FIGURE_TRIGGER = re.compile(rf"[^a-z_](?:(?<=\d)|{_trie(_TRIGGER_WORDS)}\b)")
+
+
+def _trigger_scan(sentence: str) -> tuple[re.Pattern[str], str]:
+    """The pattern and the text in which to look for the figure triggers of ``sentence``."""
+    low = sentence.lower()
+    if len(low) == len(sentence) and "ı" not in sentence and "ſ" not in sentence:
+        return _LOWER_FIGURE_TRIGGER, " " + low
+    return _FIGURE_TRIGGER, " " + sentence
+
+
+def _next_candidate(sentence: str, scan: tuple[re.Pattern[str], str], pos: int) -> re.Match[str] | None:
+    """``_CANDIDATE.search(sentence, pos)``, searching only from just before the first trigger at or after ``pos``.
+
+    ``scan`` is ``_trigger_scan(sentence)``, where a trigger at i is found at i or i + 1. What is found at ``pos``
+    may be the digit at pos - 1: no trigger at or after ``pos``, and no number word right after a digit is one
+    (no \b before it), so the search for a trigger goes on after it.
+    """
+    pattern, text = scan
+    trigger = pattern.search(text, pos)
+    if trigger is not None and trigger.start() == pos and text[pos].isdecimal():
+        trigger = pattern.search(text, pos + 1)
+    return _CANDIDATE.search(sentence, max(pos, trigger.start() - 1 - _CANDIDATE_LEAD)) if trigger else None
 
 
 _HEDGE = re.compile(r"(?i:\b(?:around|about|some|nearly|almost|over|more than|less than|fewer than|up to|at least|"
@@ -312,21 +350,24 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
     ("Euro-5"), trivial counts in words ("two countries") and vague quantifiers ("thousands").
     """
     out: list[Figure] = []
-    for s in paragraph.sentences:
+    sentences: tuple[Sentence, ...] = ()
+    for k, text in _sentence_texts(paragraph):
+        scan = _trigger_scan(text)
         pos = 0
-        while (m := _next_candidate(s.text, pos)) is not None:
+        while (m := _next_candidate(text, scan, pos)) is not None:
             pos = m.end()
-            found = _figure_at(s.text, m)
+            found = _figure_at(text, m)
             if found is None:
                 continue
             start, end, value, unit, scale = found
             pos = max(pos, end)
             pct = unit == "per cent"
-            entity = _noun_phrase(s.text[end:end + 80], pct)
+            entity = _noun_phrase(text[end:end + 80], pct)
             if unit in ("count",) or (unit not in _CURRENCIES.values() and not pct and unit not in _PHYSICAL.values()
                                       and unit not in ("rank", "years", "months", "decades")):
                 unit = _unit_for(entity)
-            out.append(Figure(paragraph.id, s.id, value, s.text[start:end], unit, scale, entity, s.text))
+            sentences = sentences or paragraph.sentences
+            out.append(Figure(paragraph.id, sentences[k].id, value, text[start:end], unit, scale, entity, text))
     return out
 
 

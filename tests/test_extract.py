@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,9 @@ import yaml
 
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
-from pipeline.extract import (_DATE, Event, Figure, Quote, _date_matches, co_occurrence, extract_actors,
-                              extract_document_events, extract_events, extract_figures, extract_quotes, load_gazetteer,
-                              parse_number)
+from pipeline.extract import (_CANDIDATE, _DATE, Event, Figure, Quote, _date_matches, _next_candidate, _trigger_scan,
+                              co_occurrence, extract_actors, extract_document_events, extract_events, extract_figures,
+                              extract_quotes, load_gazetteer, parse_number)
 from pipeline.metadata import PartialDate
 from pipeline.text import match_key
 
@@ -118,6 +120,36 @@ def test_a_hedged_duration_and_a_range_are_figures():
 
 def test_bare_counts_in_digits_are_figures():
     assert values("25,000 ethnic Russians left in 2016, while 27,000 did so in 2017.") == [25000.0, 27000.0]
+
+
+# Figures the skipping search must still find: number words in any case, after any non-word character, and the
+# characters (?i) matches to a letter that lowercase to something else ("ſix", "sıx") or to two characters ("İ").
+FIGURE_EDGES = ["One", "twenty-FIVE", "a third", "three-quarters", "Half-", "second-largest", "35th", "G20", "US$ 5",
+                "USD 12", "RMB5", "2,000", "1.5", "٣", "x٣one", "ſix", "sıx", "İ one", "İİİİİİİİİİİİ", "fifths",
+                "tenths", "quarters", "5one", "one5", "_one", "often", "(two)", "“three”", "-four", "/five", "éone",
+                "ninety nine"]
+
+
+def test_the_figure_search_finds_what_the_full_candidate_pattern_finds():
+    texts = [s.text for p in load_corpus(SEEDS).paragraphs() for s in p.sentences]
+    texts += [sep.join((a, b)) for a in FIGURE_EDGES for b in FIGURE_EDGES for sep in ("", " ", "-")]
+    for text in texts:
+        scan, expected = _trigger_scan(text), None
+        for pos in range(len(text), -1, -1):  # _CANDIDATE.search(text, pos) is the match at pos or the one after
+            expected = _CANDIDATE.match(text, pos) or expected
+            found = _next_candidate(text, scan, pos)
+            assert (found and found.span()) == (expected and expected.span()), (text, pos)
+
+
+def test_lowercasing_keeps_what_the_figure_trigger_looks_at_but_for_three_characters():
+    word, digit, letter = re.compile(r"\w"), re.compile(r"\d"), re.compile(r"(?i)[a-z]")
+    odd = set()
+    for c in map(chr, range(sys.maxunicode + 1)):
+        low = c.lower()
+        if len(low) != 1 or (word.match(c) is None) != (word.match(low) is None) \
+                or (digit.match(c) is None) != (digit.match(low) is None) or (letter.match(c) and not "a" <= low <= "z"):
+            odd.add(c)
+    assert odd == {"İ", "ı", "ſ"}
 
 
 # --- events ---------------------------------------------------------------------------------------
