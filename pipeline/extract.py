@@ -216,10 +216,9 @@ _SUPERLATIVE = re.compile(r"[\s-](?:largest|biggest|highest|lowest|richest|poore
                           r"smallest|greatest|busiest|longest|top)\b|\s(?:\w+\s)?(?:visits?|trips?|times?|terms?|"
                           r"rounds?|place|position)\b", re.I)
 _SHARE_CONTEXT = re.compile(r"\s(?:of|the)\s")
-_LAST_WORD = re.compile(r"(\S+)\s*$")
 _WORD_OR_MARK = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
 _PEOPLE_OR_TROOPS = _PEOPLE | _TROOPS
-_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")  # what may not come right before a digit
+_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")  # what may not come right before a digit (or a final newline)
 _NOT_A_QUANTITY = re.compile(r"[A-Za-z]|:\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)")  # after a digit
 _CLOSING = re.compile(r"\s?\)")
 _DATE_NEIGHBOUR = re.compile(rf"(?:{_MON}\s?(?:the\s)?$)")
@@ -231,8 +230,14 @@ def _year_like(text: str) -> bool:
 
 
 def _prev_word(before: str) -> str:
-    m = _LAST_WORD.search(before)
-    return m.group(1) if m else ""
+    words = before.rsplit(None, 1)  # str.split and re's \s take the same characters for whitespace
+    return words[-1] if words else ""
+
+
+def _hedge(before: str) -> re.Match[str] | None:
+    """``_HEDGE.search(before)``, trying only where a match can start: the longest is "approximately " and its $
+    may stand before a final newline."""
+    return _HEDGE.search(before, max(0, len(before) - 15))
 
 
 def _noun_phrase(after: str, percent: bool) -> str | None:
@@ -271,7 +276,7 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
     currency = _CURRENCIES.get((m.group("cur") or "").strip())
     dig, word = m.group("dig"), m.group("word")
     if dig is not None:
-        if _GLUED.search(before) and not (m.group("cur") or before.endswith(("(", " "))):
+        if _GLUED.search(before, max(0, len(before) - 2)) and not (m.group("cur") or before.endswith(("(", " "))):
             return None  # glued to a word or punctuation: a footnote marker, code or name ("Euro-5", "G20")
         if _NOT_A_QUANTITY.match(after) and not m.group("dord"):
             if not _SCALE_AFTER.match(sentence, end):
@@ -289,12 +294,12 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
         sup = _SUPERLATIVE.match(sentence, end)
         return (start, end + (len(sup.group()) if sup and sup.group().startswith("-") else 0),
                 float(_ORDINALS[m.group("ord").lower()]), "rank", None) if sup else None
+    hedge = _hedge(before)
     if m.group("share"):
         if re.search(r"(?i)\b(?:first|second|last|latter|other)\s$", before) or sentence[end:end + 1] == "-":
             return None  # "the second half of", "half-hearted"
-        if not (_HEDGE.search(before) or _SHARE_CONTEXT.match(sentence, end)):
+        if not (hedge or _SHARE_CONTEXT.match(sentence, end)):
             return None
-    hedge = _HEDGE.search(before)
     if hedge:
         start = w0 + hedge.start()
     value = parse_number(sentence[m.start():end + 12] if dig or word else m.group("share"))

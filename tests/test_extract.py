@@ -77,6 +77,11 @@ def test_hedge_is_part_of_the_figure_text():
     assert f.text == "some 170" and f.unit == "people" and f.entity == "ethnic Kazakhs"
 
 
+def test_the_longest_hedge_is_part_of_the_figure_text_too():
+    [f] = figures("The region has approximately 5 million people.")
+    assert f.text == "approximately 5 million"
+
+
 def test_share_word_is_a_percentage():
     [f] = figures("China's share of the external debt, which is almost a third, is risky.")
     assert f.unit == "per cent" and math.isclose(f.value, 100 / 3)
