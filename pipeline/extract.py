@@ -218,7 +218,8 @@ _SUPERLATIVE = re.compile(r"[\s-](?:largest|biggest|highest|lowest|richest|poore
 _SHARE_CONTEXT = re.compile(r"\s(?:of|the)\s")
 _WORD_OR_MARK = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
 _PEOPLE_OR_TROOPS = _PEOPLE | _TROOPS
-_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")  # what may not come right before a digit (or a final newline)
+# What may not come right before a digit: searched from len - 2, as its $ may stand before a final newline.
+_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")
 _NOT_A_QUANTITY = re.compile(r"[A-Za-z]|:\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)")  # after a digit
 _CLOSING = re.compile(r"\s?\)")
 _DATE_NEIGHBOUR = re.compile(rf"(?:{_MON}\s?(?:the\s)?$)")
