@@ -20,7 +20,7 @@ from .metadata import PartialDate
 from .records import record
 
 if TYPE_CHECKING:
-    from .corpus import Document, Paragraph
+    from .corpus import Document, Paragraph, Sentence
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -123,6 +123,14 @@ def parse_number(text: str) -> float | None:
     return float(_ORDINALS[ordinal.group(1).lower()]) if ordinal else None
 
 
+def _sentence_texts(paragraph: Paragraph) -> Iterator[tuple[int, str]]:
+    """(k, text) of each sentence k of ``paragraph``: ``paragraph.sentences`` without the ids, which only the
+    few sentences that have a figure or a date need."""
+    b, text = paragraph.bounds, paragraph.text
+    for k in range(0, len(b), 2):
+        yield k // 2, text[b[k]:b[k + 1]]
+
+
 # --- figures --------------------------------------------------------------------------------------
 
 @record
@@ -145,17 +153,55 @@ _CANDIDATE = re.compile(
     rf"|(?P<ord>(?i:\b(?:{_ORDINAL_WORDS})\b)))")
 # Every _CANDIDATE match contains a trigger at most _CANDIDATE_LEAD characters after its start (the currency
 # "USD " and a share's "three-" come first): a digit, or a whole number, share or ordinal word. A number-word
-# run starts with such a word: \b before it, and after it \b or [ -] then the next word. The lookahead lists
-# the words' first characters: under (?i) "ſ" is the only other character that matches one of them (s).
-_FIGURE_TRIGGER = re.compile(rf"(?=[\dzotfsenhqZOTFSENHQſ])(?:\d|(?i:\b(?:{_W}|half|thirds?|quarters?|fifths?|tenths?|"
-                             rf"{_ORDINAL_WORDS})\b))")
+# run starts with such a word: \b before it, and after it \b or [ -] then the next word.
 _CANDIDATE_LEAD = 10
+_TRIGGER_WORDS = [*_WORD_VALUES, *_ORDINAL_WORDS.split("|"), "half", "thirds", "quarter", "quarters", "fifths", "tenths"]
 
 
-def _next_candidate(sentence: str, pos: int) -> re.Match[str] | None:
-    """``_CANDIDATE.search(sentence, pos)``, searching only from just before the first trigger at or after ``pos``."""
-    trigger = _FIGURE_TRIGGER.search(sentence, pos)
-    return _CANDIDATE.search(sentence, max(pos, trigger.start() - _CANDIDATE_LEAD)) if trigger else None
+def _trie(words: list[str]) -> str:
+    """A pattern matching exactly ``words`` (plain lowercase letters) that branches one letter at a time, so that
+    re tries few alternatives at each position: ["ten", "tenth", "two"] -> "t(?:en(?:th)?|wo)"."""
+    rests: dict[str, list[str]] = {}
+    for word in filter(None, words):
+        rests.setdefault(word[0], []).append(word[1:])
+    branches = [first + _trie(rest) for first, rest in rests.items()]
+    if not branches:
+        return ""
+    either = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{either})?" if "" in words else either
+
+
+# The triggers, looked for in " " + the sentence: a digit, or the non-word character before a number word (its
+# \b), so that a trigger at i is found at i (a word) or i + 1 (a digit). Starting with a character class, the
+# pattern lets re skip to the next character in it without trying the rest at every position.
+_FIGURE_TRIGGER = re.compile(rf"[\W\d](?:(?<=\d)|(?i:{_trie(_TRIGGER_WORDS)})\b)")
+# The same in " " + the sentence in lowercase, without (?i), which re scans several times faster: [^a-z_] holds
+# every non-word character and digit. Exact when lowercasing keeps every character one character, a word
+# character or not, a digit or not, and gives an ASCII letter only to the characters that (?i) matches to it:
+# true of every character but "İ" (two characters), "ı" and "ſ" (see the tests).
+_LOWER_FIGURE_TRIGGER = re.compile(rf"[^a-z_](?:(?<=\d)|{_trie(_TRIGGER_WORDS)}\b)")
+
+
+def _trigger_scan(sentence: str) -> tuple[re.Pattern[str], str]:
+    """The pattern and the text in which to look for the figure triggers of ``sentence``."""
+    low = sentence.lower()
+    if len(low) == len(sentence) and "ı" not in sentence and "ſ" not in sentence:
+        return _LOWER_FIGURE_TRIGGER, " " + low
+    return _FIGURE_TRIGGER, " " + sentence
+
+
+def _next_candidate(sentence: str, scan: tuple[re.Pattern[str], str], pos: int) -> re.Match[str] | None:
+    """``_CANDIDATE.search(sentence, pos)``, searching only from just before the first trigger at or after ``pos``.
+
+    ``scan`` is ``_trigger_scan(sentence)``, where a trigger at i is found at i or i + 1. What is found at ``pos``
+    may be the digit at pos - 1: no trigger at or after ``pos``, and no number word right after a digit is one
+    (no \b before it), so the search for a trigger goes on after it.
+    """
+    pattern, text = scan
+    trigger = pattern.search(text, pos)
+    if trigger is not None and trigger.start() == pos and text[pos].isdecimal():
+        trigger = pattern.search(text, pos + 1)
+    return _CANDIDATE.search(sentence, max(pos, trigger.start() - 1 - _CANDIDATE_LEAD)) if trigger else None
 
 
 _HEDGE = re.compile(r"(?i:\b(?:around|about|some|nearly|almost|over|more than|less than|fewer than|up to|at least|"
@@ -170,10 +216,10 @@ _SUPERLATIVE = re.compile(r"[\s-](?:largest|biggest|highest|lowest|richest|poore
                           r"smallest|greatest|busiest|longest|top)\b|\s(?:\w+\s)?(?:visits?|trips?|times?|terms?|"
                           r"rounds?|place|position)\b", re.I)
 _SHARE_CONTEXT = re.compile(r"\s(?:of|the)\s")
-_LAST_WORD = re.compile(r"(\S+)\s*$")
 _WORD_OR_MARK = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
 _PEOPLE_OR_TROOPS = _PEOPLE | _TROOPS
-_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")  # what may not come right before a digit
+# What may not come right before a digit: searched from len - 2, as its $ may stand before a final newline.
+_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")
 _NOT_A_QUANTITY = re.compile(r"[A-Za-z]|:\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)")  # after a digit
 _CLOSING = re.compile(r"\s?\)")
 _DATE_NEIGHBOUR = re.compile(rf"(?:{_MON}\s?(?:the\s)?$)")
@@ -185,8 +231,14 @@ def _year_like(text: str) -> bool:
 
 
 def _prev_word(before: str) -> str:
-    m = _LAST_WORD.search(before)
-    return m.group(1) if m else ""
+    words = before.rsplit(None, 1)  # str.split and re's \s take the same characters for whitespace
+    return words[-1] if words else ""
+
+
+def _hedge(before: str) -> re.Match[str] | None:
+    """``_HEDGE.search(before)``, trying only where a match can start: the longest is "approximately " and its $
+    may stand before a final newline."""
+    return _HEDGE.search(before, max(0, len(before) - 15))
 
 
 def _noun_phrase(after: str, percent: bool) -> str | None:
@@ -225,7 +277,7 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
     currency = _CURRENCIES.get((m.group("cur") or "").strip())
     dig, word = m.group("dig"), m.group("word")
     if dig is not None:
-        if _GLUED.search(before) and not (m.group("cur") or before.endswith(("(", " "))):
+        if _GLUED.search(before, max(0, len(before) - 2)) and not (m.group("cur") or before.endswith(("(", " "))):
             return None  # glued to a word or punctuation: a footnote marker, code or name ("Euro-5", "G20")
         if _NOT_A_QUANTITY.match(after) and not m.group("dord"):
             if not _SCALE_AFTER.match(sentence, end):
@@ -243,12 +295,12 @@ def _figure_at(sentence: str, m: re.Match[str]) -> tuple[int, int, float, str, s
         sup = _SUPERLATIVE.match(sentence, end)
         return (start, end + (len(sup.group()) if sup and sup.group().startswith("-") else 0),
                 float(_ORDINALS[m.group("ord").lower()]), "rank", None) if sup else None
+    hedge = _hedge(before)
     if m.group("share"):
         if re.search(r"(?i)\b(?:first|second|last|latter|other)\s$", before) or sentence[end:end + 1] == "-":
             return None  # "the second half of", "half-hearted"
-        if not (_HEDGE.search(before) or _SHARE_CONTEXT.match(sentence, end)):
+        if not (hedge or _SHARE_CONTEXT.match(sentence, end)):
             return None
-    hedge = _HEDGE.search(before)
     if hedge:
         start = w0 + hedge.start()
     value = parse_number(sentence[m.start():end + 12] if dig or word else m.group("share"))
@@ -304,21 +356,24 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
     ("Euro-5"), trivial counts in words ("two countries") and vague quantifiers ("thousands").
     """
     out: list[Figure] = []
-    for s in paragraph.sentences:
+    sentences: tuple[Sentence, ...] = ()
+    for k, text in _sentence_texts(paragraph):
+        scan = _trigger_scan(text)
         pos = 0
-        while (m := _next_candidate(s.text, pos)) is not None:
+        while (m := _next_candidate(text, scan, pos)) is not None:
             pos = m.end()
-            found = _figure_at(s.text, m)
+            found = _figure_at(text, m)
             if found is None:
                 continue
             start, end, value, unit, scale = found
             pos = max(pos, end)
             pct = unit == "per cent"
-            entity = _noun_phrase(s.text[end:end + 80], pct)
+            entity = _noun_phrase(text[end:end + 80], pct)
             if unit in ("count",) or (unit not in _CURRENCIES.values() and not pct and unit not in _PHYSICAL.values()
                                       and unit not in ("rank", "years", "months", "decades")):
                 unit = _unit_for(entity)
-            out.append(Figure(paragraph.id, s.id, value, s.text[start:end], unit, scale, entity, s.text))
+            sentences = sentences or paragraph.sentences
+            out.append(Figure(paragraph.id, sentences[k].id, value, text[start:end], unit, scale, entity, text))
     return out
 
 
@@ -365,27 +420,45 @@ _DATE = re.compile(
     rf"|(?P<ago>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\syears?\sago\b))"
     rf"|(?P<ana>(?i:\bthe\s(?:following|next)\s(?:day|month|year)\b))"
     rf"|(?P<later>(?i:\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\s(?:years?|months?)\slater\b))")
+
+
+def _any_case(word: str) -> str:
+    """``(?i:word)`` for a lowercase ASCII word without i, k or s (under (?i) they also match "ıİ", "K", "ſ"),
+    written so that each alternative starts with a literal character: "day" -> "d[aA][yY]|D[aA][yY]"."""
+    rest = "".join(f"[{c}{c.upper()}]" for c in word[1:])
+    return f"{word[0]}{rest}|{word[0].upper()}{rest}"
+
+
 # Every _DATE match contains a trigger at most _DATE_LEAD characters after its start: an ASCII digit (a year
 # or a day: both start with [0-9]), a full month name (a month alone) or "day", "month" or "year" in any case
 # (the relative branches; "5 years ago" has its digit in \d, its "year" within the lead). The longest lead is
-# "the following " before "day"; "the early " before "1990s" and "Sept., of " before a year are shorter. The
-# lookahead lists the triggers' first characters: under (?i) no other character matches d, m or y.
-_DATE_TRIGGER = re.compile(r"(?=[0-9JFMASONDdmYy])(?:[0-9]|" + "|".join(_MONTHS) + r"|(?i:day|month|year))")
+# "the following " before "day"; "the early " before "1990s" and "Sept., of " before a year are shorter. Under
+# (?i) no other character matches a letter of day, month or year, so _any_case spells them out: every
+# alternative then starts with a literal character, and re skips to the next one of those without trying the
+# pattern at every position.
+_DATE_TRIGGER = re.compile("|".join([*"0123456789", *_MONTHS, *map(_any_case, ["day", "month", "year"])]))
 _DATE_LEAD = 14
+# Matches from p up to where the first _DATE match starting in p .. p + _DATE_LEAD starts, if there is one.
+# Every _DATE branch starts with a non-word character before it (_NB, (?<!\w) or \b) or with a word it allows
+# without one ("lathe 1990s", "amid 2019"): the gate fails at once inside other words, where most positions are.
+_DATE_WINDOW = re.compile(rf"(?s:.){{0,{_DATE_LEAD}}}?(?:(?<!\w)|(?=(?i:the)|early|mid|late))(?={_DATE.pattern})")
 
 
 def _date_matches(sentence: str) -> Iterator[re.Match[str]]:
-    """What ``_DATE.finditer(sentence)`` gives, searching only from just before each trigger.
+    """What ``_DATE.finditer(sentence)`` gives, trying _DATE only just before each trigger.
 
     A match starting at or after ``pos`` has a trigger no earlier than its start, so no match can start more
     than _DATE_LEAD characters before the first trigger at or after ``pos``; lookbehinds still see the text
-    before the search position.
+    before the search position. When none starts in the window from there, the next can only start after it.
     """
     pos = 0
     while (trigger := _DATE_TRIGGER.search(sentence, pos)) is not None:
-        m = _DATE.search(sentence, max(pos, trigger.start() - _DATE_LEAD))
-        if m is None:
-            return
+        start = max(pos, trigger.start() - _DATE_LEAD)
+        window = _DATE_WINDOW.match(sentence, start)
+        if window is None:
+            pos = start + _DATE_LEAD + 1
+            continue
+        m = _DATE.match(sentence, window.end())
         yield m
         pos = m.end()
 
@@ -505,7 +578,7 @@ def _resolve(m: re.Match[str], sentence: str, st: _State) -> tuple[PartialDate, 
 
 def _is_dateline(paragraph: Paragraph) -> bool:
     """A paragraph that is only a date (and maybe a time): the publication line, not an event."""
-    if len(paragraph.text) >= 60 or _DATE.search(paragraph.text) is None:
+    if len(paragraph.text) >= 60 or next(_date_matches(paragraph.text), None) is None:
         return False
     rest = _DATE.sub(" ", paragraph.text)
     rest = re.sub(r"\d{1,2}:\d{2}|[^\w]+|\b(?:Published|Updated|Posted|on|at)\b", " ", rest)
@@ -517,16 +590,18 @@ def _events(paragraph: Paragraph, st: _State) -> list[Event]:
     if _is_dateline(paragraph):
         return []
     out: list[Event] = []
-    for s in paragraph.sentences:
-        for m in _date_matches(s.text):
-            found = _resolve(m, s.text, st)
+    sentences: tuple[Sentence, ...] = ()
+    for k, text in _sentence_texts(paragraph):
+        for m in _date_matches(text):
+            found = _resolve(m, text, st)
             if found is None or found[0] is None:
                 continue
             start, end, inferred, relative = found
             written = m.group().strip()
             after_doc = st.doc_date is not None and start.first_day() > _last_day(st.doc_date)
-            planned = after_doc or bool(_PLANNED_CUE.search(s.text[max(0, m.start() - 40):m.start()]))
-            out.append(Event(paragraph.id, s.id, start, end, written, s.text, inferred, planned, relative))
+            planned = after_doc or bool(_PLANNED_CUE.search(text[max(0, m.start() - 40):m.start()]))
+            sentences = sentences or paragraph.sentences
+            out.append(Event(paragraph.id, sentences[k].id, start, end, written, text, inferred, planned, relative))
             explicit = not inferred and not relative and not m.group("dec")
             if explicit:
                 st.year = start.year

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,8 +11,9 @@ import yaml
 
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
-from pipeline.extract import (Event, Figure, Quote, co_occurrence, extract_actors, extract_document_events,
-                              extract_events, extract_figures, extract_quotes, load_gazetteer, parse_number)
+from pipeline.extract import (_CANDIDATE, _DATE, Event, Figure, Quote, _date_matches, _next_candidate, _trigger_scan,
+                              co_occurrence, extract_actors, extract_document_events, extract_events, extract_figures,
+                              extract_quotes, load_gazetteer, parse_number)
 from pipeline.metadata import PartialDate
 from pipeline.text import match_key
 
@@ -74,6 +77,11 @@ def test_hedge_is_part_of_the_figure_text():
     assert f.text == "some 170" and f.unit == "people" and f.entity == "ethnic Kazakhs"
 
 
+def test_the_longest_hedge_is_part_of_the_figure_text_too():
+    [f] = figures("The region has approximately 5 million people.")
+    assert f.text == "approximately 5 million"
+
+
 def test_share_word_is_a_percentage():
     [f] = figures("China's share of the external debt, which is almost a third, is risky.")
     assert f.unit == "per cent" and math.isclose(f.value, 100 / 3)
@@ -117,6 +125,36 @@ def test_a_hedged_duration_and_a_range_are_figures():
 
 def test_bare_counts_in_digits_are_figures():
     assert values("25,000 ethnic Russians left in 2016, while 27,000 did so in 2017.") == [25000.0, 27000.0]
+
+
+# Figures the skipping search must still find: number words in any case, after any non-word character, and the
+# characters (?i) matches to a letter that lowercase to something else ("ſix", "sıx") or to two characters ("İ").
+FIGURE_EDGES = ["One", "twenty-FIVE", "a third", "three-quarters", "Half-", "second-largest", "35th", "G20", "US$ 5",
+                "USD 12", "RMB5", "2,000", "1.5", "٣", "x٣one", "ſix", "sıx", "İ one", "İİİİİİİİİİİİ", "fifths",
+                "tenths", "quarters", "5one", "one5", "_one", "often", "(two)", "“three”", "-four", "/five", "éone",
+                "ninety nine"]
+
+
+def test_the_figure_search_finds_what_the_full_candidate_pattern_finds():
+    texts = [s.text for p in load_corpus(SEEDS).paragraphs() for s in p.sentences]
+    texts += [sep.join((a, b)) for a in FIGURE_EDGES for b in FIGURE_EDGES for sep in ("", " ", "-")]
+    for text in texts:
+        scan, expected = _trigger_scan(text), None
+        for pos in range(len(text), -1, -1):  # _CANDIDATE.search(text, pos) is the match at pos or the one after
+            expected = _CANDIDATE.match(text, pos) or expected
+            found = _next_candidate(text, scan, pos)
+            assert (found and found.span()) == (expected and expected.span()), (text, pos)
+
+
+def test_lowercasing_keeps_what_the_figure_trigger_looks_at_but_for_three_characters():
+    word, digit, letter = re.compile(r"\w"), re.compile(r"\d"), re.compile(r"(?i)[a-z]")
+    odd = set()
+    for c in map(chr, range(sys.maxunicode + 1)):
+        low = c.lower()
+        if len(low) != 1 or (word.match(c) is None) != (word.match(low) is None) \
+                or (digit.match(c) is None) != (digit.match(low) is None) or (letter.match(c) and not "a" <= low <= "z"):
+            odd.add(c)
+    assert odd == {"İ", "ı", "ſ"}
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -169,6 +207,20 @@ def test_numbers_that_are_not_years_are_not_events():
 
 def test_a_publication_date_line_is_not_an_event():
     assert events("19 March 2024") == []
+
+
+# Dates the skipping search must still find: leads before the first trigger, matches starting inside a word.
+DATE_EDGES = ["the following day", "The Following Month", "two years ago", "5 years later", "the early 1990s", "mid-2019",
+              "Sept., of 2019", "Sept. 30", "30 September 2019", "2019-05-06", "٣/٣/2019", "2014-20", "May 14-15",
+              "pp. 1999", "$2019", "2,019", "today", "amid 2019", "translate 2019", "laTHE 1990s", "inearly 2019"]
+
+
+def test_the_date_search_finds_what_the_full_date_pattern_finds():
+    texts = [s.text for p in load_corpus(SEEDS).paragraphs() for s in p.sentences]
+    rotations = [DATE_EDGES[i:] + DATE_EDGES[:i] for i in range(len(DATE_EDGES))]
+    texts += [sep.join(r) for r in rotations for sep in ("", " ", ", ")]
+    for text in texts:
+        assert [m.span() for m in _date_matches(text)] == [m.span() for m in _DATE.finditer(text)], text
 
 
 def test_document_events_carry_the_year_across_paragraphs(tmp_path):
