@@ -10,9 +10,11 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -112,17 +114,38 @@ class _AliasIndex(NamedTuple):
 
 @lru_cache(maxsize=8)
 def _alias_index(gazetteer: tuple[Actor, ...]) -> _AliasIndex:
-    """One alternation of all aliases, longest first, so "Xi Jinping" wins over "Xi".
-
-    A match starts with an alias's first character: the lookahead on those lets the scan skip other
-    positions without trying the alternation.
-    """
+    """The pattern of every alias, and who owns each."""
     owner = {alias: a for a in gazetteer for alias in a.aliases}
-    alts = "|".join(re.escape(a) for a in sorted(owner, key=len, reverse=True))
-    firsts = "".join(sorted({re.escape(a[0]) for a in owner if a}))
-    lead = rf"(?=[{firsts}])" if all(owner) else ""
-    pattern = re.compile(rf"{lead}(?<![\w])(?:{alts})(?![\w])" if alts else r"(?!x)x")
-    return _AliasIndex(pattern, owner, {a.id: a for a in gazetteer})
+    return _AliasIndex(_whole_words(owner), owner, {a.id: a for a in gazetteer})
+
+
+def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
+    """Any of ``words`` between non-word characters; the longest where several start at one place ("Xi
+    Jinping", not "Xi").
+
+    The words make a trie, written as nested alternations. The branches of a node start with different
+    characters, so at a given place at most one can go on; a node's own end is tried after its branches. The
+    first match is thus the longest word, as with one alternation of all words, longest first; but ``re``
+    tries each word of such an alternation wherever a word may start (244 aliases: about half the time of
+    actor extraction), and one path of the trie here. Each top branch opens with its literal first
+    character (the check that no word character precedes comes after it), so ``re`` skips to those
+    characters without trying the pattern elsewhere.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for c in word:
+            node = node.setdefault(c, {})
+        node[""] = {}  # a word ends here
+
+    def branches(node: dict[str, dict], top: bool = False) -> str:
+        alts = [re.escape(c) + (rf"(?<!\w{re.escape(c)})" if top else "") + branches(child)
+                for c, child in node.items() if c]
+        if "" in node:  # a word ends here: tried after the longer ones
+            alts.append(r"(?<!\w)" if top else "")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return re.compile(branches(trie, top=True) + r"(?!\w)" if trie else r"(?!x)x")
 
 
 # --- unlisted people ------------------------------------------------------------------------------
@@ -225,46 +248,64 @@ def extract_actors(paragraph: Paragraph, gazetteer: list[Actor], *, metonyms: bo
     ``metonyms=True`` maps a capital with ``stands_for`` to its state ("Beijing" -> China). ``known`` maps
     extra surface forms (surnames of people introduced earlier) to (id, name, role).
     """
-    return _mentions(paragraph, _alias_index(tuple(gazetteer)), metonyms, known)
+    return _mentions(paragraph, _alias_index(tuple(gazetteer)), metonyms, known or {}, _whole_words(known or ()))
 
 
 def _mentions(paragraph: Paragraph, index: _AliasIndex, metonyms: bool,
-              known: dict[str, tuple[str, str, str | None]] | None) -> list[Mention]:
-    """``extract_actors`` with the gazetteer's alias index built by the caller."""
+              known: dict[str, tuple[str, str, str | None]], surnames: re.Pattern[str]) -> list[Mention]:
+    """``extract_actors`` with the gazetteer's alias index and the pattern of ``known`` built by the caller."""
     pattern, owner, by_id = index
-    extra = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in sorted(known, key=len, reverse=True)) + r")(?!\w)") \
-        if known else None
-    found: list[tuple[int, int, Mention]] = []
-    for k, s in enumerate(paragraph.sentences):
+    pid = paragraph.id
+    out: list[Mention] = []
+    for sid, text in paragraph.sentences:
+        first = len(out)
         taken: list[tuple[int, int]] = []
-        for m in pattern.finditer(s.text):
-            a = owner[m.group()]
+        for m in pattern.finditer(text):
+            alias = m.group()
+            a = owner[alias]
             if metonyms and a.stands_for in by_id:
                 a = by_id[a.stands_for]
-            found.append((k, m.start(), Mention(a.id, a.name, a.kind, paragraph.id, m.group(), a.role, s.id)))
+            out.append(Mention(a.id, a.name, a.kind, pid, alias, a.role, sid))
             taken.append(m.span())
-        for start, end, name, role in _titled_people(s.text):
-            if not any(a < end and start < b for a, b in taken):
-                found.append((k, start, Mention(f"person:{slug(name)}", name, "person", paragraph.id, name, role, s.id)))
-                taken.append((start, end))
-        for m in extra.finditer(s.text) if extra else ():
-            if not any(a < m.end() and m.start() < b for a, b in taken):
-                aid, name, role = known[m.group()]
-                found.append((k, m.start(), Mention(aid, name, "person", paragraph.id, m.group(), role, s.id)))
-    return [m for _, _, m in sorted(found, key=lambda x: (x[0], x[1]))]
+        people = _titled_people(text)
+        if people or (known and surnames.search(text)):
+            out[first:] = _with_people(text, list(zip((st for st, _ in taken), out[first:])), taken, people, known,
+                                       surnames, pid, sid)
+    return out
+
+
+def _with_people(text: str, found: list[tuple[int, Mention]], taken: list[tuple[int, int]],
+                 people: tuple[tuple[int, int, str, str], ...], known: dict[str, tuple[str, str, str | None]],
+                 surnames: re.Pattern[str], pid: str, sid: str) -> list[Mention]:
+    """A sentence's gazetteer mentions ``found`` (start, mention), with its titled people and the known
+    people named by surname where no gazetteer mention is, in reading order."""
+    for start, end, name, role in people:
+        if not any(a < end and start < b for a, b in taken):
+            found.append((start, Mention(f"person:{slug(name)}", name, "person", pid, name, role, sid)))
+            taken.append((start, end))
+    for m in surnames.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            aid, name, role = known[m.group()]
+            found.append((m.start(), Mention(aid, name, "person", pid, m.group(), role, sid)))
+    found.sort(key=itemgetter(0))  # stable: as the old sort on (sentence, start)
+    return [m for _, m in found]
 
 
 def extract_document_actors(document: Document, gazetteer: list[Actor], *, metonyms: bool = False) -> list[Mention]:
     """Mentions across a document; an unlisted person introduced once is recognised by surname later on."""
     index = _alias_index(tuple(gazetteer))  # hashing the gazetteer costs: once per document, not per paragraph
     known: dict[str, tuple[str, str, str | None]] = {}
+    surnames = _whole_words(known)
     out: list[Mention] = []
     for p in document.paragraphs:
-        mentions = _mentions(p, index, metonyms, known)
+        mentions = _mentions(p, index, metonyms, known, surnames)
         out.extend(mentions)
+        before = len(known)
         for m in mentions:
             if m.actor_id.startswith("person:") and " " in m.name:
                 known.setdefault(m.name.split()[-1], (m.actor_id, m.name, m.role))
+        if len(known) > before:  # keys are only ever added
+            surnames = _whole_words(known)
     return out
 
 

@@ -9,8 +9,8 @@ import yaml
 
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
-from pipeline.extract import (Event, Figure, Quote, co_occurrence, extract_actors, extract_document_events,
-                              extract_events, extract_figures, extract_quotes, load_gazetteer, parse_number)
+from pipeline.extract import (Event, Figure, Quote, co_occurrence, extract_actors, extract_document_actors,
+                              extract_document_events, extract_events, extract_figures, extract_quotes, load_gazetteer, parse_number)
 from pipeline.metadata import PartialDate
 from pipeline.text import match_key
 
@@ -196,6 +196,15 @@ def test_short_aliases_match_only_whole_words(gazetteer):
     assert ids == ["eu", "usa"]
 
 
+def test_an_alias_preceded_by_a_letter_is_not_matched(gazetteer):
+    assert [m.text for m in extract_actors(para("The PEU and the EU met."), gazetteer)] == ["EU"]
+
+
+def test_the_longest_alias_wins_unless_it_runs_into_a_word(gazetteer):
+    ms = extract_actors(para("Xi Jinping spoke. Xi Jinpingism, Xi said, is a doctrine."), gazetteer)
+    assert [(m.actor_id, m.text) for m in ms] == [("xi_jinping", "Xi Jinping"), ("xi_jinping", "Xi"), ("xi_jinping", "Xi")]
+
+
 def test_titled_person_not_in_gazetteer_is_found_with_role(gazetteer):
     [m] = [m for m in extract_actors(para("Senator Nurlan Kylyshbayev made an official request."), gazetteer)]
     assert (m.actor_id, m.kind, m.role, m.text) == ("person:nurlan-kylyshbayev", "person", "Senator", "Nurlan Kylyshbayev")
@@ -204,6 +213,22 @@ def test_titled_person_not_in_gazetteer_is_found_with_role(gazetteer):
 def test_person_with_apposition_is_found(gazetteer):
     ms = extract_actors(para("According to Aigerim Sadykova, a research fellow at the institute, ties grew."), gazetteer)
     assert [(m.actor_id, m.role) for m in ms] == [("person:aigerim-sadykova", "a research fellow at the institute")]
+
+
+def test_mentions_are_in_reading_order_within_a_sentence(gazetteer):
+    ms = extract_actors(para("Senator Nurlan Kylyshbayev visited China."), gazetteer)
+    assert [m.actor_id for m in ms] == ["person:nurlan-kylyshbayev", "china"]
+
+
+def test_a_person_introduced_once_is_recognised_by_surname_in_later_paragraphs(tmp_path, gazetteer):
+    (tmp_path / "a.txt").write_text("Title\n\nSenator Nurlan Kylyshbayev made an official request.\n\n"
+                                    "In Astana, Kylyshbayev repeated it to Tokayev.\n")
+    (tmp_path / "metadata.yaml").write_text("documents:\n  - file: a.txt\n    title: Title\n")
+    doc = load_corpus(tmp_path).documents[0]
+    later = [m for m in extract_document_actors(doc, gazetteer) if m.paragraph_id == doc.paragraphs[-1].id]
+    assert [(m.actor_id, m.text) for m in later] == [
+        ("astana", "Astana"), ("person:nurlan-kylyshbayev", "Kylyshbayev"), ("tokayev", "Tokayev")]
+    assert later[1].role == "Senator"
 
 
 def test_metonyms_map_capitals_to_states_only_when_asked(gazetteer):
