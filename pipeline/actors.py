@@ -10,9 +10,9 @@ from __future__ import annotations
 import bisect
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import combinations
 from operator import itemgetter
 from pathlib import Path
@@ -334,8 +334,11 @@ _ATTRIB = re.compile(rf"{_SUBJECT},?\s(?:(?:have|has|had|also|further|rightly|re
                      rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s(?P<claim>.+)$")
 _INVERTED = re.compile(rf"^(?P<claim>.+?),[\"”’]?\s(?:{_VERBS})\s(?P<sp>(?:[A-Z][\w’'-]+\s?){{1,3}})[.!?]?$")
 _ACCORDING = re.compile(r"\b[Aa]ccording to (?P<sp>[^,]{2,80}),\s(?P<rest>.+)$")
-# Parts of every _ATTRIB and _INVERTED match, far cheaper to look for than the whole patterns.
-_ATTRIB_CUE = re.compile(rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s")
+# Parts of every _ATTRIB and _INVERTED match, far cheaper to look for than the whole patterns: "that" after a
+# reporting verb (found from the "that", a literal ``re`` skips to; trying the verbs at every word is slower)
+# and a reporting verb after a comma.
+_THAT = re.compile(r"that(?<=\sthat)\s")
+_VERB_BEFORE_THAT = re.compile(rf"\s{_VERBS}\s(?:(?:journalists|reporters|us)\s)?\Z")  # \Z: at the "that"
 _INVERTED_CUE = re.compile(rf",[\"”’]?\s(?:{_VERBS})\s")
 _QUOTE_SPANS = re.compile(r"“[^”]{1,2000}”|\"[^\"]{1,2000}\"|‘(?:[^’]|’(?=\w)){1,2000}’(?!\w)|«[^»]{1,2000}»")
 _AFTER_QUOTE = re.compile(rf",?\s?(?:(?P<sp1>(?:[A-Z][\w’'-]+\s?){{1,3}}|he|she|they)\s{_VERBS}|{_VERBS}\s(?P<sp2>(?:[A-Z][\w’'-]+\s?){{1,3}}))")
@@ -372,11 +375,12 @@ def _people_positions(sentences: list[tuple[int, str]]) -> tuple[list[int], list
     return [e for e, _ in found], [n for _, n in found]
 
 
-def _clean_speaker(raw: str, context: str, last: str | None) -> str | None:
+def _clean_speaker(raw: str, last: Callable[[], str | None]) -> str | None:
+    """The speaker named by ``raw``; ``last()`` gives the person a pronoun stands for."""
     sp = raw.strip(" ,")
     low = sp.lower()
     if low in _PRONOUNS:
-        return last
+        return last()
     if low in _VAGUE or low.split()[-1] in _VAGUE:
         return None
     # Drop a leading clause ("Incidentally, the experts") and keep the noun phrase next to the verb.
@@ -405,13 +409,35 @@ def _according(phrase: str, rest: str) -> tuple[str | None, str]:
     return speaker, ", ".join(segments[taken:])
 
 
-def _may_match(rx: re.Pattern[str], text: str) -> bool:
-    """False when the attribution pattern ``rx`` cannot match ``text``: a part of every match is missing."""
+def _search_from(rx: re.Pattern[str], text: str) -> int | None:
+    """Where a search for the attribution pattern ``rx`` in ``text`` can start: no match starts earlier. None
+    when a part of every match is missing (those parts also show in a paragraph when one of its sentences
+    has them)."""
     if rx is _ATTRIB:
-        return "that" in text and _ATTRIB_CUE.search(text) is not None
+        that = _reported_that(text)
+        # A match's "that" is this one or a later one, and at most 10 whitespace characters (5 subject words,
+        # 2 adverbs, a two-word verb, "told us") come between the match's start and it.
+        return None if that is None else _after_spaces(text, that, 11)
     if rx is _INVERTED:
-        return _INVERTED_CUE.search(text) is not None
-    return "ccording to " in text
+        return 0 if _INVERTED_CUE.search(text) else None
+    at = text.find("ccording to ")
+    return max(at - 1, 0) if at >= 0 else None
+
+
+def _reported_that(text: str) -> int | None:
+    """Where the first "that" after a reporting verb ("he said that") starts."""
+    for m in _THAT.finditer(text):
+        # At most 4 whitespace characters in the verb and what follows it (" point out journalists ").
+        if _VERB_BEFORE_THAT.search(text, _after_spaces(text, m.start(), 5), m.start()):
+            return m.start()
+    return None
+
+
+def _after_spaces(text: str, at: int, n: int) -> int:
+    """Where the text after the ``n``th space before ``at`` starts (0 if there are fewer): a part of ``text``
+    that ends at ``at`` with fewer than ``n`` whitespace characters in it starts there or after."""
+    parts = text[:at].rsplit(" ", n)
+    return len(parts[0]) + 1 if len(parts) > n else 0
 
 
 def extract_quotes(paragraph: Paragraph) -> list[Quote]:
@@ -421,9 +447,13 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     with no speaker is kept only when it is the whole paragraph (an interview answer).
     """
     text = paragraph.text
+    quoted = [m for m in _QUOTE_SPANS.finditer(text) if len(m.group()[1:-1].split()) >= 4]  # shorter: scare quotes
+    attributions = [rx for rx in (_ATTRIB, _INVERTED, _ACCORDING) if _search_from(rx, text) is not None]
+    if not quoted and not attributions:
+        return []  # most paragraphs: no need for their sentences
     starts = list(zip(paragraph.bounds[::2], paragraph.sentences))
     offsets = [st for st, _ in starts]
-    people: list[tuple[list[int], list[str]]] = []  # found on first need: most paragraphs quote no one
+    people: list[tuple[list[int], list[str]]] = []  # found on first need: few speakers are pronouns
 
     def last_person(at: int) -> str | None:
         if not people:
@@ -437,21 +467,18 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
 
     out: list[Quote] = []
     covered: list[int] = []  # sentence indices that carry a reported direct quote
-    for m in _QUOTE_SPANS.finditer(text):
-        inner = m.group()[1:-1].strip()
-        if len(inner.split()) < 4:
-            continue  # scare quotes: 'soft power'
+    for m in quoted:
         k = sentence_index(m.start())
-        last = last_person(m.start())
+        last = partial(last_person, m.start())
         speaker, found = None, False
         after = _AFTER_QUOTE.match(text, m.end(), m.end() + 80)
         if after:
-            speaker, found = _clean_speaker(after.group("sp1") or after.group("sp2"), text, last), True
+            speaker, found = _clean_speaker(after.group("sp1") or after.group("sp2"), last), True
         else:
             before = _BEFORE_QUOTE.search(text, offsets[k], m.start())
             if before:
                 raw = before.group("sp") or before.group("pron")
-                speaker, found = _clean_speaker(raw, text, last), True
+                speaker, found = _clean_speaker(raw, last), True
         whole = len(m.group()) >= 0.8 * len(text.strip())
         if found or whole:
             out.append(Quote(paragraph.id, starts[k][1].id, speaker, m.group()[1:-1], "direct"))
@@ -460,15 +487,16 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     for k, (st, s) in enumerate(starts):
         if k in done:
             continue  # the sentence carries a direct quote already reported
-        for rx in (_ATTRIB, _INVERTED, _ACCORDING):
-            m = rx.search(s.text) if _may_match(rx, s.text) else None
+        for rx in attributions:
+            start = _search_from(rx, s.text)
+            m = rx.search(s.text, start) if start is not None else None
             if not m:
                 continue
             if rx is _ACCORDING:
                 raw, claim = _according(m.group("sp"), m.group("rest"))
-                speaker = _clean_speaker(raw, text, last_person(st)) if raw else None
+                speaker = _clean_speaker(raw, partial(last_person, st)) if raw else None
             else:
-                speaker, claim = _clean_speaker(m.group("sp"), text, last_person(st)), m.group("claim")
+                speaker, claim = _clean_speaker(m.group("sp"), partial(last_person, st)), m.group("claim")
             if speaker and len(claim.split()) >= 3:
                 out.append(Quote(paragraph.id, s.id, speaker, claim.rstrip(), "attributed"))
                 break

@@ -280,6 +280,13 @@ def test_attributed_claim_with_believes_that():
     assert (q.kind, q.speaker, q.text) == ("attributed", "Umarov", "there are unlikely to be significant changes.")
 
 
+def test_a_claim_late_in_a_long_sentence_keeps_its_whole_subject():
+    text = ("At the end of a long summit on water, energy and trade in the region, the head of the delegation has "
+            "publicly told journalists that the talks had failed.")
+    [q] = extract_quotes(para(text))
+    assert (q.speaker, q.text) == ("the head of the delegation", "the talks had failed.")
+
+
 def test_scare_quotes_are_not_quotes():
     assert extract_quotes(para("Concerns include Russian ‘soft power’ and the ‘hybrid war’.")) == []
 
