@@ -341,6 +341,7 @@ _THAT = re.compile(r"that(?<=\sthat)\s")
 _VERB_BEFORE_THAT = re.compile(rf"\s{_VERBS}\s(?:(?:journalists|reporters|us)\s)?\Z")  # \Z: at the "that"
 _INVERTED_CUE = re.compile(rf",[\"”’]?\s(?:{_VERBS})\s")
 _QUOTE_SPANS = re.compile(r"“[^”]{1,2000}”|\"[^\"]{1,2000}\"|‘(?:[^’]|’(?=\w)){1,2000}’(?!\w)|«[^»]{1,2000}»")
+_OPENING_MARKS = "“\"‘«"  # what every _QUOTE_SPANS match starts with
 _AFTER_QUOTE = re.compile(rf",?\s?(?:(?P<sp1>(?:[A-Z][\w’'-]+\s?){{1,3}}|he|she|they)\s{_VERBS}|{_VERBS}\s(?P<sp2>(?:[A-Z][\w’'-]+\s?){{1,3}}))")
 _BEFORE_QUOTE = re.compile(rf"(?P<sp>(?:[A-Z][\w’'-]+\s){{0,2}}[A-Z][\w’'-]+|[Hh]e|[Ss]he)\s(?:\w+\s)?(?:{_VERBS})(?:\sthat)?[^.!?]{{0,60}}[:,]?\s?$"
                            r"|[Ii]n (?P<pron>his|her) (?:opinion|view|words)[^.!?]{0,40}$")
@@ -440,6 +441,22 @@ def _after_spaces(text: str, at: int, n: int) -> int:
     return len(parts[0]) + 1 if len(parts) > n else 0
 
 
+def _introduction_from(text: str, start: int, end: int) -> int:
+    """Where a search for _BEFORE_QUOTE in ``text[start:end]`` can start: no match starts earlier."""
+    # A match ends at ``end`` (or before a newline there): a speaker and verb, with at most 6 whitespace
+    # characters, and up to 62 more characters; or "In his view" and up to 40 more, 55 in all.
+    return max(start, _after_spaces(text, max(end - 63, 0), 7))
+
+
+def _quotations(text: str) -> list[re.Match[str]]:
+    """Spans in quotation marks of 4 words or more (fewer: scare quotes, as in ‘soft power’)."""
+    # str.find skips to a mark several times faster than re looking for one of four at every character.
+    first = min((at for at in map(text.find, _OPENING_MARKS) if at >= 0), default=None)
+    if first is None:
+        return []
+    return [m for m in _QUOTE_SPANS.finditer(text, first) if len(m.group()[1:-1].split()) >= 4]
+
+
 def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     """Direct quotations with their speaker, and claims attributed with "X believes that ..." or "According to X, ...".
 
@@ -447,7 +464,7 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     with no speaker is kept only when it is the whole paragraph (an interview answer).
     """
     text = paragraph.text
-    quoted = [m for m in _QUOTE_SPANS.finditer(text) if len(m.group()[1:-1].split()) >= 4]  # shorter: scare quotes
+    quoted = _quotations(text)
     attributions = [rx for rx in (_ATTRIB, _INVERTED, _ACCORDING) if _search_from(rx, text) is not None]
     if not quoted and not attributions:
         return []  # most paragraphs: no need for their sentences
@@ -475,7 +492,7 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
         if after:
             speaker, found = _clean_speaker(after.group("sp1") or after.group("sp2"), last), True
         else:
-            before = _BEFORE_QUOTE.search(text, offsets[k], m.start())
+            before = _BEFORE_QUOTE.search(text, _introduction_from(text, offsets[k], m.start()), m.start())
             if before:
                 raw = before.group("sp") or before.group("pron")
                 speaker, found = _clean_speaker(raw, last), True

@@ -269,6 +269,13 @@ def test_direct_quote_with_speaker_after_it():
     assert (q.kind, q.speaker, q.text) == ("direct", "Umarov", "Central Asian countries act based on their own interests,")
 
 
+def test_a_speaker_named_well_before_the_quotation_is_found():
+    text = ("Long ago, Temur Rustamovich Umarov has pointed out that in the long interview he gave to the small "
+            "paper in Oskemen: “The region will need much more water than it has now.”")
+    [q] = extract_quotes(para(text))
+    assert (q.kind, q.speaker) == ("direct", "Temur Rustamovich Umarov")
+
+
 def test_pronoun_speaker_resolves_to_the_last_named_person():
     p = para("Russian economist Dmitry Nekrasov spoke. In his opinion, ‘Astana has no interest in supporting the war’.")
     [q] = extract_quotes(p)
