@@ -9,7 +9,7 @@ import yaml
 
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
-from pipeline.extract import (Event, Figure, Quote, co_occurrence, extract_actors, extract_document_actors,
+from pipeline.extract import (Actor, Event, Figure, Quote, co_occurrence, extract_actors, extract_document_actors,
                               extract_document_events, extract_events, extract_figures, extract_quotes, load_gazetteer, parse_number)
 from pipeline.metadata import PartialDate
 from pipeline.text import match_key
@@ -235,6 +235,13 @@ def test_metonyms_map_capitals_to_states_only_when_asked(gazetteer):
     p = para("Beijing insists on its position.")
     assert [m.actor_id for m in extract_actors(p, gazetteer)] == ["beijing"]
     assert [m.actor_id for m in extract_actors(p, gazetteer, metonyms=True)] == ["china"]
+
+
+def test_an_actor_added_to_the_gazetteer_is_found_at_the_next_call(gazetteer):
+    gaz = list(gazetteer)
+    assert extract_actors(para("Zorgistan grew."), gaz) == []
+    gaz.append(Actor("zorgistan", "Zorgistan", "state", ("Zorgistan",)))
+    assert [m.actor_id for m in extract_actors(para("Zorgistan grew."), gaz)] == ["zorgistan"]
 
 
 def test_co_occurrence_counts_paragraphs_not_mentions(gazetteer):
