@@ -210,6 +210,11 @@ def test_titled_person_not_in_gazetteer_is_found_with_role(gazetteer):
     assert (m.actor_id, m.kind, m.role, m.text) == ("person:nurlan-kylyshbayev", "person", "Senator", "Nurlan Kylyshbayev")
 
 
+def test_a_name_may_start_with_a_capital_above_the_basic_plane(gazetteer):
+    [m] = extract_actors(para("Senator \U00010400ila Kylyshbayeva made a request."), gazetteer)  # Deseret capital
+    assert (m.text, m.role) == ("\U00010400ila Kylyshbayeva", "Senator")
+
+
 def test_person_with_apposition_is_found(gazetteer):
     ms = extract_actors(para("According to Aigerim Sadykova, a research fellow at the institute, ties grew."), gazetteer)
     assert [(m.actor_id, m.role) for m in ms] == [("person:aigerim-sadykova", "a research fellow at the institute")]
