@@ -433,8 +433,9 @@ def _search_from(rx: re.Pattern[str], text: str) -> int | None:
     has them)."""
     if rx is _ATTRIB:
         that = _reported_that(text)
-        # A match's "that" is this one or a later one, and at most 10 whitespace characters (5 subject words,
-        # 2 adverbs, a two-word verb, "told us") come between the match's start and it.
+        # A match's "that" is this one or a later one, and at most 10 whitespace characters come between the
+        # match's start and it: 4 between subject words, 1 after them, 2 after adverbs, 1 in a verb ("points
+        # out"), 1 after it, 1 after "journalists".
         return None if that is None else _after_spaces(text, that, 11)
     if rx is _INVERTED:
         return 0 if _INVERTED_CUE.search(text) else None
