@@ -10,9 +10,11 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import combinations
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -107,22 +109,58 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> list[Actor]:
 class _AliasIndex(NamedTuple):
     pattern: re.Pattern[str]
     owner: dict[str, Actor]  # alias -> actor
-    by_id: dict[str, Actor]
+    metonymic: dict[str, Actor]  # alias -> the state a capital stands for, or the owner
 
 
 @lru_cache(maxsize=8)
 def _alias_index(gazetteer: tuple[Actor, ...]) -> _AliasIndex:
-    """One alternation of all aliases, longest first, so "Xi Jinping" wins over "Xi".
-
-    A match starts with an alias's first character: the lookahead on those lets the scan skip other
-    positions without trying the alternation.
-    """
+    """The pattern of every alias, and who owns each."""
     owner = {alias: a for a in gazetteer for alias in a.aliases}
-    alts = "|".join(re.escape(a) for a in sorted(owner, key=len, reverse=True))
-    firsts = "".join(sorted({re.escape(a[0]) for a in owner if a}))
-    lead = rf"(?=[{firsts}])" if all(owner) else ""
-    pattern = re.compile(rf"{lead}(?<![\w])(?:{alts})(?![\w])" if alts else r"(?!x)x")
-    return _AliasIndex(pattern, owner, {a.id: a for a in gazetteer})
+    by_id = {a.id: a for a in gazetteer}
+    metonymic = {alias: by_id[a.stands_for] if a.stands_for in by_id else a for alias, a in owner.items()}
+    return _AliasIndex(_whole_words(owner), owner, metonymic)
+
+
+_last_index: list[tuple[tuple[Actor, ...], _AliasIndex]] = []
+
+
+def _index_of(gazetteer: list[Actor]) -> _AliasIndex:
+    """``_alias_index`` of the gazetteer; when it holds the very actors of the last call, without hashing them
+    again (71 actors: 5 % of the time of actor extraction, done for each document)."""
+    if _last_index and len(_last_index[0][0]) == len(gazetteer) and all(map(is_, _last_index[0][0], gazetteer)):
+        return _last_index[0][1]
+    actors = tuple(gazetteer)
+    _last_index[:] = [(actors, _alias_index(actors))]
+    return _last_index[0][1]
+
+
+def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
+    """Any of ``words`` between non-word characters; the longest where several start at one place ("Xi
+    Jinping", not "Xi").
+
+    The words make a trie, written as nested alternations. The branches of a node start with different
+    characters, so at a given place at most one can go on; a node's own end is tried after its branches. The
+    first match is thus the longest word, as with one alternation of all words, longest first; but ``re``
+    tries each word of such an alternation wherever a word may start (244 aliases: about half the time of
+    actor extraction), and one path of the trie here. Each top branch opens with its literal first
+    character (the check that no word character precedes comes after it), so ``re`` skips to those
+    characters without trying the pattern elsewhere.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for c in word:
+            node = node.setdefault(c, {})
+        node[""] = {}  # a word ends here
+
+    def branches(node: dict[str, dict], top: bool = False) -> str:
+        alts = [re.escape(c) + (rf"(?<!\w{re.escape(c)})" if top else "") + branches(child)
+                for c, child in node.items() if c]
+        if "" in node:  # a word ends here: tried after the longer ones
+            alts.append(r"(?<!\w)" if top else "")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return re.compile(branches(trie, top=True) + r"(?!\w)" if trie else r"(?!x)x")
 
 
 # --- unlisted people ------------------------------------------------------------------------------
@@ -153,10 +191,16 @@ def _capital_run_regex() -> re.Pattern[str]:
     characters: the lookbehind and the ``[\d_’'-]*`` prefix say that. A token is capitalised when its first
     character ``isupper()``: ``re`` has no class for that, so it is built once from the Unicode table. The
     next token joins a run only after exactly one space.
+
+    ``re`` tests a character against the 1,100 capitals below U+10000 with one table lookup, but against
+    the 700 above one by one: a class of all of them cost 6 times as much as the rest of the scan. So a
+    token opens with a character of the first class or any above U+10000, and the whole class checks that
+    character again (quickly, or rarely).
     """
     letter = re.compile(r"[^\W\d_]")
-    upper = "".join(c for c in filter(str.isupper, map(chr, range(sys.maxunicode + 1))) if letter.match(c))
-    token = rf"[{re.escape(upper)}][\w’'-]*\.?"
+    upper = [c for c in filter(str.isupper, map(chr, range(sys.maxunicode + 1))) if letter.match(c)]
+    first = "".join(c for c in upper if c < "\U00010000")
+    token = rf"[{re.escape(first)}\U00010000-\U0010ffff](?<=[{re.escape(''.join(upper))}])[\w’'-]*\.?"
     return re.compile(rf"(?<![\w’'-])[\d_’'-]*(?P<run>{token}(?: {token})*)")
 
 
@@ -225,46 +269,60 @@ def extract_actors(paragraph: Paragraph, gazetteer: list[Actor], *, metonyms: bo
     ``metonyms=True`` maps a capital with ``stands_for`` to its state ("Beijing" -> China). ``known`` maps
     extra surface forms (surnames of people introduced earlier) to (id, name, role).
     """
-    return _mentions(paragraph, _alias_index(tuple(gazetteer)), metonyms, known)
+    return _mentions(paragraph, _index_of(gazetteer), metonyms, known or {}, _whole_words(known or ()))
 
 
 def _mentions(paragraph: Paragraph, index: _AliasIndex, metonyms: bool,
-              known: dict[str, tuple[str, str, str | None]] | None) -> list[Mention]:
-    """``extract_actors`` with the gazetteer's alias index built by the caller."""
-    pattern, owner, by_id = index
-    extra = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in sorted(known, key=len, reverse=True)) + r")(?!\w)") \
-        if known else None
-    found: list[tuple[int, int, Mention]] = []
-    for k, s in enumerate(paragraph.sentences):
-        taken: list[tuple[int, int]] = []
-        for m in pattern.finditer(s.text):
-            a = owner[m.group()]
-            if metonyms and a.stands_for in by_id:
-                a = by_id[a.stands_for]
-            found.append((k, m.start(), Mention(a.id, a.name, a.kind, paragraph.id, m.group(), a.role, s.id)))
-            taken.append(m.span())
-        for start, end, name, role in _titled_people(s.text):
-            if not any(a < end and start < b for a, b in taken):
-                found.append((k, start, Mention(f"person:{slug(name)}", name, "person", paragraph.id, name, role, s.id)))
-                taken.append((start, end))
-        for m in extra.finditer(s.text) if extra else ():
-            if not any(a < m.end() and m.start() < b for a, b in taken):
-                aid, name, role = known[m.group()]
-                found.append((k, m.start(), Mention(aid, name, "person", paragraph.id, m.group(), role, s.id)))
-    return [m for _, _, m in sorted(found, key=lambda x: (x[0], x[1]))]
+              known: dict[str, tuple[str, str, str | None]], surnames: re.Pattern[str]) -> list[Mention]:
+    """``extract_actors`` with the gazetteer's alias index and the pattern of ``known`` built by the caller."""
+    pattern, actors = index.pattern, index.metonymic if metonyms else index.owner
+    pid = paragraph.id
+    out: list[Mention] = []
+    for sid, text in paragraph.sentences:
+        first = len(out)
+        for alias in pattern.findall(text):  # no match objects: where they are matters in few sentences
+            a = actors[alias]
+            out.append(Mention(a.id, a.name, a.kind, pid, alias, a.role, sid))
+        people = _titled_people(text)
+        if people or (known and surnames.search(text)):
+            out[first:] = _with_people(text, pattern, out[first:], people, known, surnames, pid, sid)
+    return out
+
+
+def _with_people(text: str, pattern: re.Pattern[str], listed: list[Mention],
+                 people: tuple[tuple[int, int, str, str], ...], known: dict[str, tuple[str, str, str | None]],
+                 surnames: re.Pattern[str], pid: str, sid: str) -> list[Mention]:
+    """A sentence's mentions of gazetteer actors (``listed``, found by ``pattern``), its titled people and the
+    known people named by surname where no gazetteer actor is, in reading order."""
+    taken = [m.span() for m in pattern.finditer(text)]
+    found = [(start, m) for (start, _), m in zip(taken, listed)]
+    for start, end, name, role in people:
+        if not any(a < end and start < b for a, b in taken):
+            found.append((start, Mention(f"person:{slug(name)}", name, "person", pid, name, role, sid)))
+            taken.append((start, end))
+    for m in surnames.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            aid, name, role = known[m.group()]
+            found.append((m.start(), Mention(aid, name, "person", pid, m.group(), role, sid)))
+    found.sort(key=itemgetter(0))  # stable: as the old sort on (sentence, start)
+    return [m for _, m in found]
 
 
 def extract_document_actors(document: Document, gazetteer: list[Actor], *, metonyms: bool = False) -> list[Mention]:
     """Mentions across a document; an unlisted person introduced once is recognised by surname later on."""
-    index = _alias_index(tuple(gazetteer))  # hashing the gazetteer costs: once per document, not per paragraph
+    index = _index_of(gazetteer)
     known: dict[str, tuple[str, str, str | None]] = {}
+    surnames = _whole_words(known)
     out: list[Mention] = []
     for p in document.paragraphs:
-        mentions = _mentions(p, index, metonyms, known)
+        mentions = _mentions(p, index, metonyms, known, surnames)
         out.extend(mentions)
+        before = len(known)
         for m in mentions:
             if m.actor_id.startswith("person:") and " " in m.name:
                 known.setdefault(m.name.split()[-1], (m.actor_id, m.name, m.role))
+        if len(known) > before:  # keys are only ever added
+            surnames = _whole_words(known)
     return out
 
 
@@ -293,10 +351,14 @@ _ATTRIB = re.compile(rf"{_SUBJECT},?\s(?:(?:have|has|had|also|further|rightly|re
                      rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s(?P<claim>.+)$")
 _INVERTED = re.compile(rf"^(?P<claim>.+?),[\"”’]?\s(?:{_VERBS})\s(?P<sp>(?:[A-Z][\w’'-]+\s?){{1,3}})[.!?]?$")
 _ACCORDING = re.compile(r"\b[Aa]ccording to (?P<sp>[^,]{2,80}),\s(?P<rest>.+)$")
-# Parts of every _ATTRIB and _INVERTED match, far cheaper to look for than the whole patterns.
-_ATTRIB_CUE = re.compile(rf"{_VERBS}\s(?:(?:journalists|reporters|us)\s)?that\s")
+# Parts of every _ATTRIB and _INVERTED match, far cheaper to look for than the whole patterns: "that" after a
+# reporting verb (found from the "that", a literal ``re`` skips to; trying the verbs at every word is slower)
+# and a reporting verb after a comma.
+_THAT = re.compile(r"that(?<=\sthat)\s")
+_VERB_BEFORE_THAT = re.compile(rf"\s{_VERBS}\s(?:(?:journalists|reporters|us)\s)?\Z")  # \Z: at the "that"
 _INVERTED_CUE = re.compile(rf",[\"”’]?\s(?:{_VERBS})\s")
 _QUOTE_SPANS = re.compile(r"“[^”]{1,2000}”|\"[^\"]{1,2000}\"|‘(?:[^’]|’(?=\w)){1,2000}’(?!\w)|«[^»]{1,2000}»")
+_OPENING_MARKS = "“\"‘«"  # what every _QUOTE_SPANS match starts with
 _AFTER_QUOTE = re.compile(rf",?\s?(?:(?P<sp1>(?:[A-Z][\w’'-]+\s?){{1,3}}|he|she|they)\s{_VERBS}|{_VERBS}\s(?P<sp2>(?:[A-Z][\w’'-]+\s?){{1,3}}))")
 _BEFORE_QUOTE = re.compile(rf"(?P<sp>(?:[A-Z][\w’'-]+\s){{0,2}}[A-Z][\w’'-]+|[Hh]e|[Ss]he)\s(?:\w+\s)?(?:{_VERBS})(?:\sthat)?[^.!?]{{0,60}}[:,]?\s?$"
                            r"|[Ii]n (?P<pron>his|her) (?:opinion|view|words)[^.!?]{0,40}$")
@@ -331,11 +393,12 @@ def _people_positions(sentences: list[tuple[int, str]]) -> tuple[list[int], list
     return [e for e, _ in found], [n for _, n in found]
 
 
-def _clean_speaker(raw: str, context: str, last: str | None) -> str | None:
+def _clean_speaker(raw: str, last: Callable[[], str | None]) -> str | None:
+    """The speaker named by ``raw``; ``last()`` gives the person a pronoun stands for."""
     sp = raw.strip(" ,")
     low = sp.lower()
     if low in _PRONOUNS:
-        return last
+        return last()
     if low in _VAGUE or low.split()[-1] in _VAGUE:
         return None
     # Drop a leading clause ("Incidentally, the experts") and keep the noun phrase next to the verb.
@@ -364,13 +427,52 @@ def _according(phrase: str, rest: str) -> tuple[str | None, str]:
     return speaker, ", ".join(segments[taken:])
 
 
-def _may_match(rx: re.Pattern[str], text: str) -> bool:
-    """False when the attribution pattern ``rx`` cannot match ``text``: a part of every match is missing."""
+def _search_from(rx: re.Pattern[str], text: str) -> int | None:
+    """Where a search for the attribution pattern ``rx`` in ``text`` can start: no match starts earlier. None
+    when a part of every match is missing (those parts also show in a paragraph when one of its sentences
+    has them)."""
     if rx is _ATTRIB:
-        return "that" in text and _ATTRIB_CUE.search(text) is not None
+        that = _reported_that(text)
+        # A match's "that" is this one or a later one, and at most 10 whitespace characters come between the
+        # match's start and it: 4 between subject words, 1 after them, 2 after adverbs, 1 in a verb ("points
+        # out"), 1 after it, 1 after "journalists".
+        return None if that is None else _after_spaces(text, that, 11)
     if rx is _INVERTED:
-        return _INVERTED_CUE.search(text) is not None
-    return "ccording to " in text
+        return 0 if _INVERTED_CUE.search(text) else None
+    at = text.find("ccording to ")
+    return max(at - 1, 0) if at >= 0 else None
+
+
+def _reported_that(text: str) -> int | None:
+    """Where the first "that" after a reporting verb ("he said that") starts."""
+    for m in _THAT.finditer(text):
+        # At most 4 whitespace characters in the verb and what follows it (" point out journalists ").
+        if _VERB_BEFORE_THAT.search(text, _after_spaces(text, m.start(), 5), m.start()):
+            return m.start()
+    return None
+
+
+def _after_spaces(text: str, at: int, n: int) -> int:
+    """Where the text after the ``n``th space before ``at`` starts (0 if there are fewer): a part of ``text``
+    that ends at ``at`` with fewer than ``n`` whitespace characters in it starts there or after."""
+    parts = text[:at].rsplit(" ", n)
+    return len(parts[0]) + 1 if len(parts) > n else 0
+
+
+def _introduction_from(text: str, start: int, end: int) -> int:
+    """Where a search for _BEFORE_QUOTE in ``text[start:end]`` can start: no match starts earlier."""
+    # A match ends at ``end`` (or before a newline there): a speaker and verb, with at most 6 whitespace
+    # characters, and up to 62 more characters; or "In his view" and up to 40 more, 55 in all.
+    return max(start, _after_spaces(text, max(end - 63, 0), 7))
+
+
+def _quotations(text: str) -> list[re.Match[str]]:
+    """Spans in quotation marks of 4 words or more (fewer: scare quotes, as in ‘soft power’)."""
+    # str.find skips to a mark several times faster than re looking for one of four at every character.
+    first = min((at for at in map(text.find, _OPENING_MARKS) if at >= 0), default=None)
+    if first is None:
+        return []
+    return [m for m in _QUOTE_SPANS.finditer(text, first) if len(m.group()[1:-1].split()) >= 4]
 
 
 def extract_quotes(paragraph: Paragraph) -> list[Quote]:
@@ -380,9 +482,13 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     with no speaker is kept only when it is the whole paragraph (an interview answer).
     """
     text = paragraph.text
+    quoted = _quotations(text)
+    attributions = [rx for rx in (_ATTRIB, _INVERTED, _ACCORDING) if _search_from(rx, text) is not None]
+    if not quoted and not attributions:
+        return []  # most paragraphs: no need for their sentences
     starts = list(zip(paragraph.bounds[::2], paragraph.sentences))
     offsets = [st for st, _ in starts]
-    people: list[tuple[list[int], list[str]]] = []  # found on first need: most paragraphs quote no one
+    people: list[tuple[list[int], list[str]]] = []  # found on first need: few speakers are pronouns
 
     def last_person(at: int) -> str | None:
         if not people:
@@ -396,21 +502,18 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
 
     out: list[Quote] = []
     covered: list[int] = []  # sentence indices that carry a reported direct quote
-    for m in _QUOTE_SPANS.finditer(text):
-        inner = m.group()[1:-1].strip()
-        if len(inner.split()) < 4:
-            continue  # scare quotes: 'soft power'
+    for m in quoted:
         k = sentence_index(m.start())
-        last = last_person(m.start())
+        last = partial(last_person, m.start())
         speaker, found = None, False
         after = _AFTER_QUOTE.match(text, m.end(), m.end() + 80)
         if after:
-            speaker, found = _clean_speaker(after.group("sp1") or after.group("sp2"), text, last), True
+            speaker, found = _clean_speaker(after.group("sp1") or after.group("sp2"), last), True
         else:
-            before = _BEFORE_QUOTE.search(text, offsets[k], m.start())
+            before = _BEFORE_QUOTE.search(text, _introduction_from(text, offsets[k], m.start()), m.start())
             if before:
                 raw = before.group("sp") or before.group("pron")
-                speaker, found = _clean_speaker(raw, text, last), True
+                speaker, found = _clean_speaker(raw, last), True
         whole = len(m.group()) >= 0.8 * len(text.strip())
         if found or whole:
             out.append(Quote(paragraph.id, starts[k][1].id, speaker, m.group()[1:-1], "direct"))
@@ -419,15 +522,16 @@ def extract_quotes(paragraph: Paragraph) -> list[Quote]:
     for k, (st, s) in enumerate(starts):
         if k in done:
             continue  # the sentence carries a direct quote already reported
-        for rx in (_ATTRIB, _INVERTED, _ACCORDING):
-            m = rx.search(s.text) if _may_match(rx, s.text) else None
+        for rx in attributions:
+            start = _search_from(rx, s.text)
+            m = rx.search(s.text, start) if start is not None else None
             if not m:
                 continue
             if rx is _ACCORDING:
                 raw, claim = _according(m.group("sp"), m.group("rest"))
-                speaker = _clean_speaker(raw, text, last_person(st)) if raw else None
+                speaker = _clean_speaker(raw, partial(last_person, st)) if raw else None
             else:
-                speaker, claim = _clean_speaker(m.group("sp"), text, last_person(st)), m.group("claim")
+                speaker, claim = _clean_speaker(m.group("sp"), partial(last_person, st)), m.group("claim")
             if speaker and len(claim.split()) >= 3:
                 out.append(Quote(paragraph.id, s.id, speaker, claim.rstrip(), "attributed"))
                 break

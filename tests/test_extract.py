@@ -11,9 +11,10 @@ import yaml
 
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
-from pipeline.extract import (_CANDIDATE, _DATE, Event, Figure, Quote, _date_matches, _next_candidate, _trigger_scan,
-                              co_occurrence, extract_actors, extract_document_events, extract_events, extract_figures,
-                              extract_quotes, load_gazetteer, parse_number)
+from pipeline.extract import (_CANDIDATE, _DATE, Actor, Event, Figure, Quote, _date_matches, _next_candidate,
+                              _trigger_scan, co_occurrence, extract_actors, extract_document_actors,
+                              extract_document_events, extract_events, extract_figures, extract_quotes, load_gazetteer,
+                              parse_number)
 from pipeline.metadata import PartialDate
 from pipeline.text import match_key
 
@@ -248,9 +249,23 @@ def test_short_aliases_match_only_whole_words(gazetteer):
     assert ids == ["eu", "usa"]
 
 
+def test_an_alias_preceded_by_a_letter_is_not_matched(gazetteer):
+    assert [m.text for m in extract_actors(para("The PEU and the EU met."), gazetteer)] == ["EU"]
+
+
+def test_the_longest_alias_wins_unless_it_runs_into_a_word(gazetteer):
+    ms = extract_actors(para("Xi Jinping spoke. Xi Jinpingism, Xi said, is a doctrine."), gazetteer)
+    assert [(m.actor_id, m.text) for m in ms] == [("xi_jinping", "Xi Jinping"), ("xi_jinping", "Xi"), ("xi_jinping", "Xi")]
+
+
 def test_titled_person_not_in_gazetteer_is_found_with_role(gazetteer):
     [m] = [m for m in extract_actors(para("Senator Nurlan Kylyshbayev made an official request."), gazetteer)]
     assert (m.actor_id, m.kind, m.role, m.text) == ("person:nurlan-kylyshbayev", "person", "Senator", "Nurlan Kylyshbayev")
+
+
+def test_a_name_may_start_with_a_capital_above_the_basic_plane(gazetteer):
+    [m] = extract_actors(para("Senator \U00010400ila Kylyshbayeva made a request."), gazetteer)  # Deseret capital
+    assert (m.text, m.role) == ("\U00010400ila Kylyshbayeva", "Senator")
 
 
 def test_person_with_apposition_is_found(gazetteer):
@@ -258,10 +273,33 @@ def test_person_with_apposition_is_found(gazetteer):
     assert [(m.actor_id, m.role) for m in ms] == [("person:aigerim-sadykova", "a research fellow at the institute")]
 
 
+def test_mentions_are_in_reading_order_within_a_sentence(gazetteer):
+    ms = extract_actors(para("Senator Nurlan Kylyshbayev visited China."), gazetteer)
+    assert [m.actor_id for m in ms] == ["person:nurlan-kylyshbayev", "china"]
+
+
+def test_a_person_introduced_once_is_recognised_by_surname_in_later_paragraphs(tmp_path, gazetteer):
+    (tmp_path / "a.txt").write_text("Title\n\nSenator Nurlan Kylyshbayev made an official request.\n\n"
+                                    "In Astana, Kylyshbayev repeated it to Tokayev.\n")
+    (tmp_path / "metadata.yaml").write_text("documents:\n  - file: a.txt\n    title: Title\n")
+    doc = load_corpus(tmp_path).documents[0]
+    later = [m for m in extract_document_actors(doc, gazetteer) if m.paragraph_id == doc.paragraphs[-1].id]
+    assert [(m.actor_id, m.text) for m in later] == [
+        ("astana", "Astana"), ("person:nurlan-kylyshbayev", "Kylyshbayev"), ("tokayev", "Tokayev")]
+    assert later[1].role == "Senator"
+
+
 def test_metonyms_map_capitals_to_states_only_when_asked(gazetteer):
     p = para("Beijing insists on its position.")
     assert [m.actor_id for m in extract_actors(p, gazetteer)] == ["beijing"]
     assert [m.actor_id for m in extract_actors(p, gazetteer, metonyms=True)] == ["china"]
+
+
+def test_an_actor_added_to_the_gazetteer_is_found_at_the_next_call(gazetteer):
+    gaz = list(gazetteer)
+    assert extract_actors(para("Zorgistan grew."), gaz) == []
+    gaz.append(Actor("zorgistan", "Zorgistan", "state", ("Zorgistan",)))
+    assert [m.actor_id for m in extract_actors(para("Zorgistan grew."), gaz)] == ["zorgistan"]
 
 
 def test_co_occurrence_counts_paragraphs_not_mentions(gazetteer):
@@ -296,6 +334,13 @@ def test_direct_quote_with_speaker_after_it():
     assert (q.kind, q.speaker, q.text) == ("direct", "Umarov", "Central Asian countries act based on their own interests,")
 
 
+def test_a_speaker_named_well_before_the_quotation_is_found():
+    text = ("Long ago, Temur Rustamovich Umarov has pointed out that in the long interview he gave to the small "
+            "paper in Oskemen: “The region will need much more water than it has now.”")
+    [q] = extract_quotes(para(text))
+    assert (q.kind, q.speaker) == ("direct", "Temur Rustamovich Umarov")
+
+
 def test_pronoun_speaker_resolves_to_the_last_named_person():
     p = para("Russian economist Dmitry Nekrasov spoke. In his opinion, ‘Astana has no interest in supporting the war’.")
     [q] = extract_quotes(p)
@@ -305,6 +350,13 @@ def test_pronoun_speaker_resolves_to_the_last_named_person():
 def test_attributed_claim_with_believes_that():
     [q] = extract_quotes(para("Umarov believes that there are unlikely to be significant changes."))
     assert (q.kind, q.speaker, q.text) == ("attributed", "Umarov", "there are unlikely to be significant changes.")
+
+
+def test_a_claim_late_in_a_long_sentence_keeps_its_whole_subject():
+    text = ("At the end of a long summit on water, energy and trade in the region, the head of the delegation has "
+            "publicly told journalists that the talks had failed.")
+    [q] = extract_quotes(para(text))
+    assert (q.speaker, q.text) == ("the head of the delegation", "the talks had failed.")
 
 
 def test_scare_quotes_are_not_quotes():
