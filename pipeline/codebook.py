@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,22 @@ class Alternative:
     regex: re.Pattern[str]
     needles: prefilter.Needles | None = field(default=None, init=False, repr=False)
     looks_back: bool = field(default=False, init=False, repr=False)  # must be searched in a slice
+    # search(text, start, end): a match in ``text[start:end]``, or None. The regex's own method where it needs no
+    # slice, so coding's hot loop calls C directly (a Python frame per search was a tenth of coding).
+    search: Callable[[str, int, int], object] = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "needles", prefilter.needles(self.regex))
         object.__setattr__(self, "looks_back", prefilter.looks_back(self.regex))
+        object.__setattr__(self, "search", functools.partial(_search_slice, self.regex) if self.looks_back else self.regex.search)
 
     def found(self, text: str, start: int = 0, end: int | None = None) -> bool:
         """Whether it matches ``text[start:end]`` (without copying the slice unless the pattern looks back)."""
-        end = len(text) if end is None else end
-        if self.looks_back:
-            return self.regex.search(text[start:end]) is not None
-        return self.regex.search(text, start, end) is not None
+        return self.search(text, start, len(text) if end is None else end) is not None
+
+
+def _search_slice(regex: re.Pattern[str], text: str, start: int, end: int) -> re.Match[str] | None:
+    return regex.search(text[start:end])
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,8 @@ class Codebook:
 
     def _plan(self, kind: str, possible: frozenset[Alternative] | None):
         # Remembered per set: the prefilter hands out the same few sets again and again (Scanner.keys_for).
-        plans = self._plans
-        plan = plans.get((kind, possible))
+        plans = self._plans[kind]
+        plan = plans.get(possible)
         if plan is None:
             if len(plans) >= prefilter.MEMO_SIZE:
                 plans.clear()
@@ -159,12 +164,12 @@ class Codebook:
             else:
                 plan = tuple(tuple((cue, alternatives) for cue, _, alternatives in groups.get(i, ()))
                              for i in range(len(FRAMING_LISTS)))
-            plans[kind, possible] = plan
+            plans[possible] = plan
         return plan
 
     @functools.cached_property
-    def _plans(self) -> dict:
-        return {}
+    def _plans(self) -> dict[str, dict]:
+        return {"coding": {}, "framing": {}}
 
     @functools.cached_property
     def _ranks(self) -> dict[str, dict[Alternative, tuple[int, str | int, bool]]]:

@@ -80,7 +80,7 @@ def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[
                     blocked += cue.spans(key, start, end)
                 elif cue.label not in seen and (  # not another spelling of a thing already counted
                         any(not any(a <= s and e <= b for a, b in blocked) for s, e in cue.spans(key, start, end))
-                        if blocked else any(a.found(key, start, end) for a in alternatives)):
+                        if blocked else any(a.search(key, start, end) for a in alternatives)):
                     found.append(cue)
                     seen.add(cue.label)
             if found:
@@ -108,7 +108,7 @@ def _frame(codebook: Codebook, key: str, possible: frozenset[Alternative] | None
 
 
 def _matches(text: str, alternatives: tuple[Alternative, ...]) -> bool:
-    return any(a.found(text) for a in alternatives)
+    return any(a.search(text, 0, len(text)) for a in alternatives)
 
 
 def _labels(text: str, steps: tuple[tuple[Cue, tuple[Alternative, ...]], ...]) -> tuple[str, ...]:
