@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
+EARLY_CONTEXT_BYTES = 32 * 2**20  # a cached context up to this size loads while a notebook runs (1,000 documents: 13 MB)
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Builder:
         self.result = BuildResult(settings.out, pdf=settings.pdf)
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
         self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
+        self.context_bytes = EARLY_CONTEXT_BYTES + 1  # its cached size, once known to be cached (run)
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -106,6 +108,7 @@ class Builder:
                 notebooks.check(s, summary["themes"])
                 pool = self._start_pool()
                 warnings = summary["warnings"]
+                self.context_bytes = summary["bytes"]
             else:
                 from .session import load_context
 
@@ -204,9 +207,10 @@ class Builder:
             if pending and not prepared:
                 _prepare_export()  # while the notebooks run
                 prepared = True
-            if pending and len(pending) < s.jobs and self.context is None:
+            if pending and len(pending) < s.jobs and self.context is None and self.context_bytes <= EARLY_CONTEXT_BYTES:
                 # A core is free of notebooks (one was edited, or the synthesis runs): the context for assembly loads
-                # on it meanwhile. Not while every core runs one: at 10,000 documents it holds 0.7 GB.
+                # on it meanwhile. Not a large one: at 10,000 documents (140 MB pickled, 0.7 GB loaded) beside the
+                # synthesis kernel it took the build past 2 GB.
                 from .session import load_context
 
                 self.context = load_context(s.corpus, s.codebook, s.cache)

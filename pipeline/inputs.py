@@ -132,14 +132,16 @@ def context_path(corpus_dir: Path, depends: list[str], cache_dir: Path) -> Path:
 
 def context_summary(corpus_dir: Path, codebook_dir: Path, cache_dir: Path) -> dict | None:
     """The theme ids and corpus warnings of the cached context of these inputs, from the small file written
-    beside it: corpus and codebook were valid when it was made. None when there is no such context."""
+    beside it (corpus and codebook were valid when it was made), and the context's size in bytes. None when
+    there is no such context."""
     try:
         path = context_path(corpus_dir, analysis_depends(codebook_dir), cache_dir)
         summary = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) if path.is_file() else None
+        size = path.stat().st_size
     except (OSError, ValueError):
         return None
     ok = isinstance(summary, dict) and isinstance(summary.get("themes"), list) and isinstance(summary.get("warnings"), list)
-    return summary if ok else None
+    return {**summary, "bytes": size} if ok else None
 
 
 def notebook_digest(path: Path) -> str:

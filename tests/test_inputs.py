@@ -142,15 +142,22 @@ def test_a_no_change_build_answers_without_starting_jupyter(seed_build):
     assert done.stdout.splitlines()[-1] == "0 False False"
 
 
-def test_editing_one_notebook_reruns_it_and_the_synthesis_only(seed_build, tmp_path):
+def test_editing_one_notebook_reruns_it_and_the_synthesis_only(seed_build, tmp_path, monkeypatch):
     """End to end: the build serves the other notebooks from the cache the seed build filled."""
+    from pipeline import session
+
     notebooks = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS_DIR, notebooks)
     edit_cell(notebooks / "20_xinjiang.ipynb")
     settings = replace(seed_build.settings, out=tmp_path / "reports", notebooks=notebooks, pdf=False)
     lines: list[str] = []
+    loads: list[bool] = []  # per context load: whether the edited notebook had finished by then
+    load = session.load_context
+    monkeypatch.setattr(session, "load_context", lambda *a, **k: loads.append(
+        any(line.lstrip().startswith("20_xinjiang") for line in lines)) or load(*a, **k))
     result = build(settings, log=lines.append)
     assert any("corpus, coding, extraction (cached)" in line for line in lines)  # notebooks started before the context loaded
+    assert loads == [False]  # once, for assembly, while the notebook ran on the other core
     ran = sorted(p.name for p in PARTS if p.name not in result.cached)
     assert ran in (["20_xinjiang"], ["20_xinjiang", "90_synthesis"])  # the synthesis re-runs only if the findings moved
     assert "An analyst" in (settings.out / "brief.html").read_text(encoding="utf-8")
@@ -177,7 +184,9 @@ def test_a_cached_context_has_a_summary_that_follows_its_inputs(project):
     assert inputs.context_summary(s.corpus, s.codebook, s.cache) is None
     ctx = load_context(s.corpus, s.codebook, s.cache)
     summary = inputs.context_summary(s.corpus, s.codebook, s.cache)
-    assert summary == {"themes": list(ctx.codebook.theme_ids), "warnings": [str(w) for w in ctx.corpus.warnings]}
+    context = next((s.cache / "context").glob("*.pickle"))
+    assert summary == {"themes": list(ctx.codebook.theme_ids), "warnings": [str(w) for w in ctx.corpus.warnings],
+                       "bytes": context.stat().st_size}
     themes = s.codebook / "themes.yaml"
     themes.write_text(themes.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert inputs.context_summary(s.corpus, s.codebook, s.cache) is None  # another codebook: not analysed yet
