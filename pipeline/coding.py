@@ -55,7 +55,7 @@ def _key(paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
 
 
 def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, ThemeScore], Framing]:
-    """``code_paragraph`` and ``frame_paragraph`` in one pass of the prefilter over the paragraph."""
+    """``code_paragraph`` and ``frame_paragraph``, sharing the prefilter's scan of the paragraph's sentences."""
     key, spans = _key(paragraph)
     scanner = codebook.scanner
     needles = scanner.needles_in(key, spans)

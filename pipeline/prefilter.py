@@ -188,8 +188,8 @@ class Scanner:
 
     ``conditions`` maps a key (a cue's alternative) to its ``needles`` result, None meaning "always
     possible". Asking per key whether its needles are present cost more than the regexes it saved; here a
-    text costs one automaton pass (``hits``), and a part of it (a sentence) a union of the keys its
-    needles settle plus a subset test for the keys that need two words (``keys_for``).
+    sentence costs one automaton pass (``needles_in``), and the keys its needles allow a union of the keys
+    each settles plus a subset test for the keys that need two words (``keys_for``, remembered).
     """
 
     def __init__(self, conditions: dict[Hashable, Needles | None]):
@@ -245,8 +245,9 @@ class Scanner:
 
     def needles_in(self, text: str, parts: list[tuple[int, int]]) -> tuple[list[set[int]], set[int]] | None:
         """The needles (indices for ``keys_for``) found in each part ``(start, end)`` of ``text`` (its
-        sentences) and in the whole of it, in one pass; None when the lowercase test would be wrong for the
-        text or its lowercase form has other offsets. ``parts`` are in order and do not overlap."""
+        sentences) and in the whole of it: one automaton pass per part, and over the whole only when a needle
+        could run across two parts. None when the lowercase test would be wrong for the text or its lowercase
+        form has other offsets. ``parts`` are in order and do not overlap."""
         low = text.lower()
         if self._has_unusual(text) or len(low) != len(text):
             return None
@@ -260,7 +261,7 @@ class Scanner:
         return found, every
 
     def keys_for(self, found: Iterable[int]) -> frozenset:
-        """The keys whose condition the needles ``found`` (indices from ``hits``) satisfy.
+        """The keys whose condition the needles ``found`` (indices from ``needles_in``) satisfy.
 
         Remembered per set of needles: a corpus's sentences name the same few things ("russia", "china") in
         few combinations, and working a combination out costs as much as the regexes it saves.
