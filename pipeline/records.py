@@ -43,6 +43,11 @@ def bulk() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # What was made here lives on: it goes to the oldest generation at once (freeze, then unfreeze), so
+            # the first collection after re-enabling does not walk all of it as young objects (0.09 s per
+            # 1,000 documents). Full collections still see it.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
