@@ -76,7 +76,7 @@ class Builder:
         self.result = BuildResult(settings.out, pdf=settings.pdf)
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
         self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
-        self.context_bytes = EARLY_CONTEXT_BYTES + 1  # its cached size, once known to be cached (run)
+        self.context_bytes: int | None = None  # its size in the cache, when the build found it there (run)
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -207,7 +207,8 @@ class Builder:
             if pending and not prepared:
                 _prepare_export()  # while the notebooks run
                 prepared = True
-            if pending and len(pending) < s.jobs and self.context is None and self.context_bytes <= EARLY_CONTEXT_BYTES:
+            small = self.context_bytes is not None and self.context_bytes <= EARLY_CONTEXT_BYTES
+            if pending and len(pending) < s.jobs and self.context is None and small:
                 # A core is free of notebooks (one was edited, or the synthesis runs): the context for assembly loads
                 # on it meanwhile. Not a large one: at 10,000 documents (140 MB pickled, 0.7 GB loaded) beside the
                 # synthesis kernel it took the build past 2 GB.

@@ -43,9 +43,8 @@ def _key(paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
     """The paragraph's text as cues see it (quotes and dashes plain, see ``match_key``), and each sentence's
     (start, end) in it; a paragraph the splitter found no sentence in is one sentence."""
     key = match_key(paragraph.text)
-    b = paragraph.bounds
     if len(key) == len(paragraph.text):  # the usual case: a cleaned paragraph has no whitespace to squash
-        return key, [(b[k], b[k + 1]) for k in range(0, len(b), 2)] or [(0, len(key))]
+        return key, paragraph.spans or [(0, len(key))]
     keys = [match_key(s.text) for s in paragraph.sentences] or [key]
     spans, pos = [], 0
     for k in keys:

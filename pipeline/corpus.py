@@ -55,9 +55,15 @@ class Paragraph:
         return cls(id, doc_id, n, kind, text, tuple(bounds))
 
     @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Each sentence's (start, end) in ``text``: what extraction reads without building the sentences' ids."""
+        b = self.bounds
+        return [(b[k], b[k + 1]) for k in range(0, len(b), 2)]
+
+    @property
     def sentences(self) -> tuple[Sentence, ...]:
-        b, text, pid = self.bounds, self.text, self.id
-        return tuple(Sentence(f"{pid}-s{k // 2 + 1}", text[b[k]:b[k + 1]]) for k in range(0, len(b), 2))
+        text, pid = self.text, self.id
+        return tuple(Sentence(f"{pid}-s{k + 1}", text[a:b]) for k, (a, b) in enumerate(self.spans))
 
     @property
     def anchor(self) -> str:

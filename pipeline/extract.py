@@ -123,14 +123,6 @@ def parse_number(text: str) -> float | None:
     return float(_ORDINALS[ordinal.group(1).lower()]) if ordinal else None
 
 
-def _sentence_texts(paragraph: Paragraph) -> Iterator[tuple[int, str]]:
-    """(k, text) of each sentence k of ``paragraph``: ``paragraph.sentences`` without the ids, which only the
-    few sentences that have a figure or a date need."""
-    b, text = paragraph.bounds, paragraph.text
-    for k in range(0, len(b), 2):
-        yield k // 2, text[b[k]:b[k + 1]]
-
-
 # --- figures --------------------------------------------------------------------------------------
 
 @record
@@ -357,7 +349,8 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
     """
     out: list[Figure] = []
     sentences: tuple[Sentence, ...] = ()
-    for k, text in _sentence_texts(paragraph):
+    for k, (a, b) in enumerate(paragraph.spans):  # sentence ids are made only where something is found
+        text = paragraph.text[a:b]
         scan = _trigger_scan(text)
         pos = 0
         while (m := _next_candidate(text, scan, pos)) is not None:
@@ -591,7 +584,8 @@ def _events(paragraph: Paragraph, st: _State) -> list[Event]:
         return []
     out: list[Event] = []
     sentences: tuple[Sentence, ...] = ()
-    for k, text in _sentence_texts(paragraph):
+    for k, (a, b) in enumerate(paragraph.spans):  # sentence ids are made only where something is found
+        text = paragraph.text[a:b]
         for m in _date_matches(text):
             found = _resolve(m, text, st)
             if found is None or found[0] is None:
