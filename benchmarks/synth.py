@@ -6,6 +6,11 @@ Every document is a deterministic mix (seeded RNG) of
   paragraphs of the corpus are distinct, as in a real corpus (the near-duplicate detector then sees
   mostly unique paragraphs, not a few hundred paragraphs owned by thousands of documents),
 - now and then a real heading line of the seeds.
+Every sentence then has one or two of its lowercase content words (4+ letters) swapped for others
+from the seeds' vocabulary, so that sentences are distinct as in a real corpus: the seeds hold only
+about 520 sentences, and a corpus that repeats them flatters anything keyed on a sentence's text (the
+actor and quote caches). Function words, capitalised names, numbers and punctuation stay as they are,
+so the quote cues, actors and dates the extractors look for survive; a few codebook cues are broken.
 Documents are ~5 KB on average (a news article or short analysis), titles come from the seeds'
 titles and headings, dates vary from 2012 to 2025 with year/month/day precision (some undated),
 publishers from a pool of 60. The text of each document is distinct (different paragraph
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +38,7 @@ PUBLISHER_BASES = ("Valdai Discussion Club", "Chatham House", "CentralAsianLIGHT
                    "OSW Centre for Eastern Studies", "Central Asia-Caucasus Analyst")
 PUBLISHERS = tuple(PUBLISHER_BASES) + tuple(f"{b} ({kind})" for kind in ("blog", "commentary") for b in PUBLISHER_BASES)
 KINDS = ("news analysis", "news report", "research paper", "commentary", "event report", "interview")
+_WORD = re.compile(r"(?<![\w-])[a-z]{4,}(?![\w-])")
 
 
 class Pool:
@@ -44,8 +51,28 @@ class Pool:
         self.body = [p for d in corpus.documents for p in d.paragraphs if p.kind == "body" and len(p.text) > 40]
         self.headings = [p.text for d in corpus.documents for p in d.paragraphs if p.kind == "heading"]
         self.sentences = [s.text for p in self.body for s in p.sentences if len(s.text.split()) >= 6]
+        self.words = sorted({w for p in self.body for w in _WORD.findall(p.text)})
         self.titles = [d.meta.title for d in corpus.documents] + self.headings
         self.seed_bytes = sum((seeds / d.meta.file).stat().st_size for d in corpus.documents)
+
+    def vary(self, sentence: str, rng: random.Random) -> str:
+        """The sentence with one or two of its lowercase content words swapped for other seed words."""
+        slots = list(_WORD.finditer(sentence))
+        if not slots:
+            return sentence
+        out, at = [], 0
+        for m in sorted(rng.sample(slots, min(len(slots), 1 + (len(slots) > 8))), key=lambda m: m.start()):
+            out += [sentence[at:m.start()], rng.choice(self.words)]
+            at = m.end()
+        return "".join(out) + sentence[at:]
+
+    def paragraph(self, i: int, rng: random.Random) -> str:
+        """Body paragraph ``i`` with each of its sentences varied (``vary``)."""
+        text, out, at = self.body[i].text, [], 0
+        for a, b in self.body[i].spans:
+            out += [text[at:a], self.vary(text[a:b], rng)]
+            at = b
+        return "".join(out) + text[at:]
 
 
 def _date(rng: random.Random) -> str | None:
@@ -74,9 +101,9 @@ def make_document(pool: Pool, rng: random.Random, index: int, paragraphs: tuple[
             if i in used:
                 continue
             used.add(i)
-            lines.append(pool.body[i].text)
+            lines.append(pool.paragraph(i, rng))
         else:
-            lines.append(" ".join(rng.sample(pool.sentences, rng.randint(2, 5))))
+            lines.append(" ".join(pool.vary(t, rng) for t in rng.sample(pool.sentences, rng.randint(2, 5))))
     meta = {"title": title, "publisher": rng.choice(PUBLISHERS), "kind": rng.choice(KINDS), "date": _date(rng), "url": None,
             "language": "en"}
     return "\n\n".join(lines) + "\n", meta
@@ -133,7 +160,7 @@ def write_big_document(out: Path, size: int, pool: Pool | None = None, seed: int
     out.mkdir(parents=True, exist_ok=True)
     blocks, total = ["A very long report"], 0
     while total < size:
-        blocks.append(f"{rng.choice(pool.body).text} (Section {len(blocks)}.)")
+        blocks.append(f"{pool.paragraph(rng.randrange(len(pool.body)), rng)} (Section {len(blocks)}.)")
         total += len(blocks[-1].encode()) + 2
     (out / "big.txt").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     (out / "metadata.yaml").write_text('documents:\n  - file: big.txt\n    title: "A very long report"\n    date: 2024\n',
