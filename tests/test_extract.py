@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.actors import _capital_run_patterns, _capital_runs
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
 from pipeline.extract import (_CANDIDATE, _DATE, Actor, Event, Figure, Quote, _date_matches, _next_candidate,
@@ -266,6 +268,26 @@ def test_titled_person_not_in_gazetteer_is_found_with_role(gazetteer):
 def test_a_name_may_start_with_a_capital_above_the_basic_plane(gazetteer):
     [m] = extract_actors(para("Senator \U00010400ila Kylyshbayeva made a request."), gazetteer)  # Deseret capital
     assert (m.text, m.role) == ("\U00010400ila Kylyshbayeva", "Senator")
+
+
+def _runs_by_definition(sentence: str) -> tuple:
+    """Runs of 2+ capitalised tokens, with the plain definition: the pattern tried at every character."""
+    full = _capital_run_patterns().full
+    return tuple((m.start("run"), m.end("run"), tuple(m.group("run").split(" "))) for m in full.finditer(sentence))
+
+
+@pytest.mark.parametrize("sentence", ["'Astana Times said", "-Sino Russian", "Sino-Russian Relations Grow", "2Gis Map",
+                                      "U.S. Army Base", "McDonald Trump", "x’Ab Cd", "Kazakhstan’s Foreign Ministry"])
+def test_capital_runs_where_a_capital_follows_a_digit_or_hyphen_match_the_definition(sentence):
+    assert _capital_runs.__wrapped__(sentence) == _runs_by_definition(sentence)
+
+
+def test_capital_runs_match_the_definition_on_random_text():
+    rng = random.Random(5)
+    alphabet = "aAbZ ’'-_1.,\u00c9\u00e9\U0001d400\U0001d41a\u0130\u0131xY\u0661"
+    for _ in range(20000):
+        sentence = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        assert _capital_runs.__wrapped__(sentence) == _runs_by_definition(sentence), sentence
 
 
 def test_person_with_apposition_is_found(gazetteer):
