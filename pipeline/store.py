@@ -48,10 +48,14 @@ class Entries:
 
     def load(self, keys: Sequence[str]) -> dict[str, Any]:
         """The pickled objects there are for ``keys``; a damaged entry is left out (recomputed, never trusted)."""
+        return {key: obj for key, (obj, _) in self.load_pickles(keys).items()}
+
+    def load_pickles(self, keys: Sequence[str]) -> dict[str, tuple[Any, bytes]]:
+        """``load``, with each object's pickle beside it."""
         found = {}
         for key, data in self.get(keys).items():
             with contextlib.suppress(Exception):
-                found[key] = pickle.loads(data)
+                found[key] = (pickle.loads(data), data)
         return found
 
     def put(self, items: Iterable[tuple[str, bytes]]) -> None:

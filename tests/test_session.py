@@ -63,6 +63,26 @@ def test_the_cached_context_equals_a_fresh_one(grown):
         (fresh.coded, fresh.framing, fresh.figures, fresh.events, fresh.mentions, fresh.quotes)
 
 
+def _analysis_of(ctx: analysis.Context) -> tuple:
+    return ctx.corpus.documents, ctx.coded, ctx.framing, ctx.figures, ctx.events, ctx.mentions, ctx.quotes
+
+
+def test_the_context_is_read_back_from_its_file_as_it_was_written(grown, monkeypatch):
+    root, cache, before, _ = grown
+    written = counting(monkeypatch, session, "_write")
+    again = session.load_context(root, DEFAULT_CODEBOOK, cache)
+    assert written == []  # read from the file, not rebuilt from the per-document entries
+    assert _analysis_of(again) == _analysis_of(before)
+
+
+def test_a_truncated_context_file_is_rebuilt(grown):
+    root, cache, before, _ = grown
+    [path] = (cache / "context").glob("*.pickle")
+    path.write_bytes(path.read_bytes()[:-100])
+    assert _analysis_of(session.load_context(root, DEFAULT_CODEBOOK, cache)) == _analysis_of(before)
+    assert session._read(path) is not None  # and written again whole
+
+
 PMAP_PROBE = """
 import os
 from pipeline.parallel import pmap
