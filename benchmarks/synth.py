@@ -1,7 +1,7 @@
 """Synthetic corpora for the benchmark, built from the REAL paragraphs and sentences of ``seeds/``.
 
 Every document is a deterministic mix (seeded RNG) of
-- real body paragraphs of the seed corpus, verbatim (about half of the body paragraphs),
+- real body paragraphs of the seed corpus (about half of the body paragraphs),
 - recombined paragraphs: 2-5 real sentences drawn from different seed paragraphs, so that most
   paragraphs of the corpus are distinct, as in a real corpus (the near-duplicate detector then sees
   mostly unique paragraphs, not a few hundred paragraphs owned by thousands of documents),
