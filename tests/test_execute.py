@@ -113,3 +113,13 @@ def test_a_notebooks_time_counts_from_when_its_worker_could_take_it(tmp_path, mo
     assert run_notebook(quick, str(tmp_path / "a.ipynb"), {}, 60, submitted_at=time.time() - 30) >= 30
     # Asked for 30 s ago but queued behind another notebook until now: the wait does not count.
     assert run_notebook(quick, str(tmp_path / "b.ipynb"), {}, 60, submitted_at=time.time() - 30) < 30
+
+
+def test_a_notebook_is_written_when_it_starts_and_ends_not_at_every_cell(tmp_path, monkeypatch):
+    ten = notebook(tmp_path / "ten.ipynb", *[f"x = {i}" for i in range(10)])
+    writes = []
+    real = nbformat.writes
+    monkeypatch.setattr(nbformat, "writes", lambda nb, *a, **k: writes.append(1) or real(nb, *a, **k))
+    run_notebook(ten, str(tmp_path / "out.ipynb"), {}, 60)
+    assert len(writes) == 2
+    assert [c.execution_count for c in nbformat.read(tmp_path / "out.ipynb", as_version=4).cells] == list(range(1, 11))
