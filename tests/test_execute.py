@@ -123,3 +123,29 @@ def test_a_notebook_is_written_when_it_starts_and_ends_not_at_every_cell(tmp_pat
     run_notebook(ten, str(tmp_path / "out.ipynb"), {}, 60)
     assert len(writes) == 2
     assert [c.execution_count for c in nbformat.read(tmp_path / "out.ipynb", as_version=4).cells] == list(range(1, 11))
+
+
+def _in_kernel(code: str) -> str:
+    from jupyter_core.utils import run_sync
+
+    from pipeline import execute
+
+    seen: list[str] = []
+    run_sync(execute._WARM["kc"].execute_interactive)(code, timeout=30, output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
+    return "".join(seen).strip()
+
+
+def test_an_idle_kernel_keeps_its_modules_out_of_the_cycle_collector(tmp_path):
+    run_notebook(notebook(tmp_path / "plot.ipynb", "import pipeline.charts"), str(tmp_path / "out.ipynb"), {}, 60)
+    assert int(_in_kernel("import gc; print(gc.get_freeze_count())")) > 10_000
+
+
+def test_a_frozen_kernel_still_frees_the_context_its_notebook_loaded(tmp_path):
+    from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
+
+    run_notebook(notebook(tmp_path / "first.ipynb", "x = 1"), str(tmp_path / "out1.ipynb"), {}, 60)  # the kernel now keeps objects frozen
+    load = notebook(tmp_path / "load.ipynb", "import weakref, pipeline\nfrom pipeline.session import load_context\n"
+                    f"ctx = load_context({str(DEFAULT_CORPUS)!r}, {str(DEFAULT_CODEBOOK)!r})\n"
+                    "pipeline._probes = [weakref.ref(ctx), weakref.ref(ctx.corpus), weakref.ref(ctx.codebook)]")
+    run_notebook(load, str(tmp_path / "out2.ipynb"), {}, 60)
+    assert _in_kernel("import pipeline; print([p() is None for p in pipeline._probes])") == "[True, True, True]"

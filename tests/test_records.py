@@ -33,3 +33,14 @@ def test_what_bulk_made_is_old_at_once():
     after = gc.get_stats()[0]["collections"]
     assert after == before  # no young collection was started by what bulk made
     assert all(gc.is_tracked(d) for d in made[:3])  # they are still collected in full collections
+
+
+def test_in_a_process_that_keeps_objects_frozen_what_bulk_made_stays_frozen():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with bulk():
+            made = [[i] for i in range(5000)]
+        assert gc.get_freeze_count() >= frozen + len(made)  # not thawed, and the earlier frozen objects neither
+    finally:
+        gc.unfreeze()
