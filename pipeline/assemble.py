@@ -83,8 +83,8 @@ def source_passages(corpus: Corpus, cited: set[str]) -> str:
     parts = ['<h2 id="source-passages">Source passages</h2>',
              '<p class="note">Each passage cited in this brief, as cleaned from the source file (page furniture and '
              "endnote markers removed), with its paragraph number in that file. Documents with no passage cited are "
-             "listed in data/documents.csv.</p>", '<p class="note print-only">In print, a long passage is cut after four '
-             "lines; the HTML brief and data/paragraphs.csv give every passage in full.</p>", '<div class="sources">']
+             "listed in data/documents.csv.</p>", '<p class="note print-only">In print, a long passage is cut after three '
+             "lines (ending in “…”); the HTML brief and data/paragraphs.csv give every passage in full.</p>", '<div class="sources">']
     for doc in sorted(corpus.documents, key=lambda d: d.id):
         paragraphs = [p for p in doc.paragraphs if p.id in cited]
         meta = doc.meta

@@ -1,6 +1,7 @@
 """End to end: the brief built from the seed corpus, checked as a reader and a browser would see it."""
 from __future__ import annotations
 
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -126,6 +127,17 @@ def test_pdf_has_pages_bookmarks_and_every_heading(built):
     titles = list(flatten(reader.outline))
     assert "Key findings" in titles and "Source passages" in titles
     assert reader.metadata.title == "Kazakhstan between Russia and China"
+
+
+def test_pdf_holds_only_the_printed_lines_of_a_long_passage(built, page):
+    """A cited passage is cut after three lines in print: its tail is neither shown nor hidden in the text layer,
+    where a search or a copy would find text the reader cannot see."""
+    passages = re.findall(r'<div class="passage"[^>]*><span class="pn">[^<]*</span>([^<]*)</div>', page[1])
+    longest = html.unescape(max(passages, key=len)).split()
+    assert len(longest) > 120  # far more than three lines
+    text = " ".join(p.extract_text() for p in PdfReader(built[0].out / "brief.pdf").pages)
+    squashed = re.sub(r"\s+", "", text)
+    assert "".join(longest[:8]) in squashed and "".join(longest[-8:]) not in squashed
 
 
 def test_second_build_with_nothing_changed_does_nothing(built):
