@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from . import export, notebooks
 from .notebooks import notebook_parameters
-from .config import PARTS, Part, Settings
+from .config import DEFERRED_PNG, PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook, start_worker
 from .parallel import forks
@@ -77,6 +77,7 @@ class Builder:
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
         self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
         self.context_bytes: int | None = None  # its size in the cache, when the build found it there (run)
+        self.executed: list[tuple[Path, Path]] = []  # each notebook run: its directory and cache entry (_draw_deferred)
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -156,7 +157,7 @@ class Builder:
         s = self.settings
         workers = min(s.jobs, max(1, len(self._stale_first_stage())))
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker,
-                                   initargs=(os.getpid(), str(s.notebooks), time.time()))
+                                   initargs=(os.getpid(), str(s.notebooks), time.time(), s.pdf))
         for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
             pool.submit(int)
         return pool
@@ -226,6 +227,7 @@ class Builder:
                     self.result.timings[part.name] = round(took, 3)
                     self.log(f"  {part.name:<28} {took:6.1f} s")
                     self._store(part_dir, cached)
+                    self.executed.append((part_dir, cached))
                     self._collect(part, part_dir, staging, executed)
                     executed_dirs.append(part_dir / "findings")
         return executed
@@ -279,14 +281,15 @@ class Builder:
         if self.settings.pdf:
             self.printer = self.printer or export.PdfPrinter(staging / "brief.html", staging / "brief.pdf")
             self.printer.start()
-        # Written while the PDF child renders: the data tables of a large corpus take as long as the PDF.
+        # Done while the PDF child renders: the data tables of a large corpus take as long as the PDF.
+        self._draw_deferred(staging)
         datasets.write_tables(tables, staging / "data")
         nb_dir = staging / "notebooks"
         nb_dir.mkdir()
         for path in executed.values():
             shutil.copyfile(path, nb_dir / path.name)
         nbformat.write(brief, nb_dir / "brief.ipynb")
-        self.step("data/ and notebooks/ (while the PDF renders)", t)
+        self.step("PNGs, data/ and notebooks/ (while the PDF renders)", t)
         if self.settings.pdf:
             try:
                 self.printer.finish()
@@ -295,6 +298,20 @@ class Builder:
                 self.result.pdf = False
                 self.result.warnings.append(f"PDF not written: {exc}")
                 self.log(f"  warning: PDF not written: {exc}. The HTML brief is published; the previous PDF is removed.")
+
+    def _draw_deferred(self, staging: Path) -> None:
+        """Draw the PNGs the notebooks left to the build (charts.publish) into the staging tree and into the cache
+        entries of the notebooks that made them."""
+        if not any((staging / "figures").glob(f"*{DEFERRED_PNG}")):
+            return  # none: matplotlib is not imported (0.3 s)
+        from .charts import draw_deferred
+
+        for part_dir, cached in self.executed:
+            for png in draw_deferred(part_dir / "figures"):
+                for figures in (staging / "figures", cached / "figures"):
+                    shutil.copyfile(png, figures / png.name)
+                    (figures / (png.name.removesuffix(".png") + DEFERRED_PNG)).unlink(missing_ok=True)
+        draw_deferred(staging / "figures")  # any left in a cache entry by a build stopped before this step
 
     def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
         """The "what changed" section, when a previous brief with its data is published in the output directory."""

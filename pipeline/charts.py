@@ -1,5 +1,6 @@
 """Charts in one house style. Each chart is saved as PNG and SVG under the figures directory and shown
-as an embedded SVG (vector in the PDF, no external file in the HTML).
+as an embedded SVG (vector in the PDF, no external file in the HTML). In a build the PNG is drawn
+later (``draw_deferred``): 0.07 s a chart, which the notebooks no longer wait for.
 
 Figures are drawn with ``matplotlib.figure.Figure`` directly: no pyplot state, no GUI backend.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import pickle
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
+from .config import DEFER_PNG_ENV, DEFERRED_PNG  # noqa: E402
 from .render import esc  # noqa: E402
 
 INK, MUTED, GRID = "#1f2933", "#6b7785", "#e4e7eb"
@@ -44,10 +48,31 @@ def publish(fig: Figure, name: str, caption: str, figures_dir: str | Path | None
         out = Path(figures_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}.svg").write_bytes(svg.getvalue())
-        fig.savefig(out / f"{name}.png", format="png", dpi=200, metadata={"Software": None})
+        if os.environ.get(DEFER_PNG_ENV):  # the figure, and the style it is drawn in, for draw_deferred
+            style = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
+            (out / f"{name}{DEFERRED_PNG}").write_bytes(pickle.dumps((fig, style), protocol=pickle.HIGHEST_PROTOCOL))
+        else:
+            _save_png(fig, out / f"{name}.png")
     data = base64.b64encode(svg.getvalue()).decode("ascii")
     return (f'<figure class="chart" id="fig-{esc(name)}"><img alt="{esc(caption)}" src="data:image/svg+xml;base64,{data}"/>'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=200, metadata={"Software": None})
+
+
+def draw_deferred(figures_dir: Path) -> list[Path]:
+    """Draw the PNG of each chart in ``figures_dir`` that ``publish`` left to draw; return the PNGs."""
+    drawn = []
+    for deferred in sorted(figures_dir.glob(f"*{DEFERRED_PNG}")):
+        fig, style = pickle.loads(deferred.read_bytes())
+        png = deferred.with_name(deferred.name.removesuffix(DEFERRED_PNG) + ".png")
+        with matplotlib.rc_context(style):
+            _save_png(fig, png)
+        deferred.unlink()
+        drawn.append(png)
+    return drawn
 
 
 def coverage(doc_labels: Sequence[str], passages: Sequence[int], totals: Sequence[int], *, title: str) -> Figure:

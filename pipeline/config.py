@@ -14,6 +14,10 @@ DEFAULT_CODEBOOK = PROJECT_ROOT / "codebook"
 DEFAULT_OUT = PROJECT_ROOT / "reports"
 DEFAULT_CACHE = PROJECT_ROOT / ".cache"
 BRIEF_TITLE = "Kazakhstan between Russia and China"
+# Set by the build in its notebook kernels when it renders a PDF: charts.publish then leaves each PNG for the build to
+# draw while the PDF renders, on the core the PDF leaves free (charts.draw_deferred).
+DEFER_PNG_ENV = "BRIEF_DEFER_PNG"
+DEFERRED_PNG = ".png.deferred"  # a chart whose PNG is still to draw: its pickled figure and style
 
 
 @dataclass(frozen=True)

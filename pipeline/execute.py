@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .config import DEFER_PNG_ENV
 from .errors import NotebookFailed
 from .parallel import die_with_parent
 
@@ -57,10 +58,13 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, 
     return time.time() - since if since is not None else time.perf_counter() - started
 
 
-def start_worker(parent: int, cwd: str, spawned_at: float) -> None:
+def start_worker(parent: int, cwd: str, spawned_at: float, defer_png: bool = False) -> None:
     """Initializer of a notebook worker: die with the build, and start the kernel its first notebook will use.
-    ``spawned_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there."""
+    ``spawned_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there.
+    ``defer_png``: the kernel leaves the charts' PNGs for the build to draw (config.DEFER_PNG_ENV)."""
     _WARM["free_since"] = spawned_at
+    if defer_png:
+        os.environ[DEFER_PNG_ENV] = "1"  # the kernel inherits it
     die_with_parent(parent)
     warm_up(cwd)
 

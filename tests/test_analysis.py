@@ -140,3 +140,17 @@ def test_timeline_labels_take_the_nearest_free_lane_and_never_overlap():
     assert _lanes([(0.0, 1.0), (0.5, 1.0), (1.2, 1.0)]) == [1, -1, 1]
     assert _lanes([(0.0, 1.0)] * 7) == [1, -1, 2, -2, 3, -3, None]  # no free lane left: no label
     assert _lanes([(0.0, None)]) == [None]
+
+
+def test_a_chart_whose_png_is_deferred_is_drawn_later_as_it_would_have_been(tmp_path, monkeypatch):
+    from pipeline import charts
+    from pipeline.config import DEFER_PNG_ENV
+
+    fig = charts.coverage(["Source A (2020)", "Source B (2021)"], [3, 5], [10, 20], title="Coverage")
+    charts.publish(fig, "now", "caption", tmp_path)
+    monkeypatch.setenv(DEFER_PNG_ENV, "1")
+    charts.publish(fig, "later", "caption", tmp_path)
+    assert not (tmp_path / "later.png").exists()
+    assert charts.draw_deferred(tmp_path) == [tmp_path / "later.png"]
+    assert (tmp_path / "later.png").read_bytes() == (tmp_path / "now.png").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["later.png", "later.svg", "now.png", "now.svg"]

@@ -78,6 +78,16 @@ def test_build_writes_html_pdf_notebooks_figures_and_manifest(built):
     assert not list(out.glob(".staging/*"))
 
 
+def test_every_chart_has_its_png_drawn_in_the_brief_and_in_the_cache(built):
+    """The kernels leave PNGs for the build to draw while the PDF renders (charts.publish): none is left undrawn."""
+    settings, _, _ = built
+    svgs = {p.stem for p in (settings.out / "figures").glob("*.svg")}
+    assert svgs and {p.stem for p in (settings.out / "figures").glob("*.png")} == svgs
+    assert not list(settings.out.rglob("*.deferred")) and not list(settings.cache.rglob("*.deferred"))
+    cached = {p.stem for p in (settings.cache / "parts").glob("*/figures/*.png")}
+    assert cached == svgs
+
+
 def test_progress_names_each_notebook_with_its_time(built):
     lines = built[2]
     for name in ("00_corpus_overview", "10_russian_soft_power", "90_synthesis"):
