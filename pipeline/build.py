@@ -77,7 +77,7 @@ class Builder:
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
         self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
         self.context_bytes: int | None = None  # its size in the cache, when the build found it there (run)
-        self.executed: list[tuple[Path, Path]] = []  # each notebook run: its directory and cache entry (_draw_deferred)
+        self.part_dirs: list[tuple[Path, Path]] = []  # each part's directory in staging and its cache entry (_draw_deferred)
 
     def step(self, name: str, started: float) -> None:
         took = time.perf_counter() - started
@@ -199,7 +199,7 @@ class Builder:
                 shutil.copytree(cached, part_dir)
                 self.result.cached.append(part.name)
                 self.log(f"  {part.name:<28}   cached")
-                self._collect(part, part_dir, staging, executed)
+                self._collect(part, part_dir, staging, executed, cached)
                 executed_dirs.append(part_dir / "findings")
             # The PDF child starts (its WeasyPrint import takes 0.5 s) once fewer notebooks run than there are
             # cores, as in the synthesis stage or when one notebook was edited, or when none is left to run.
@@ -227,14 +227,14 @@ class Builder:
                     self.result.timings[part.name] = round(took, 3)
                     self.log(f"  {part.name:<28} {took:6.1f} s")
                     self._store(part_dir, cached)
-                    self.executed.append((part_dir, cached))
-                    self._collect(part, part_dir, staging, executed)
+                    self._collect(part, part_dir, staging, executed, cached)
                     executed_dirs.append(part_dir / "findings")
         return executed
 
-    def _collect(self, part: Part, part_dir: Path, staging: Path, executed: dict[str, Path]) -> None:
+    def _collect(self, part: Part, part_dir: Path, staging: Path, executed: dict[str, Path], cached: Path) -> None:
         """Gather a part's executed notebook, figures and findings into the staging tree."""
         executed[part.name] = part_dir / f"{part.name}.ipynb"
+        self.part_dirs.append((part_dir, cached))
         for sub in ("figures", "findings"):
             src = part_dir / sub
             if src.is_dir():
@@ -300,18 +300,17 @@ class Builder:
                 self.log(f"  warning: PDF not written: {exc}. The HTML brief is published; the previous PDF is removed.")
 
     def _draw_deferred(self, staging: Path) -> None:
-        """Draw the PNGs the notebooks left to the build (charts.publish) into the staging tree and into the cache
-        entries of the notebooks that made them."""
+        """Draw the PNGs the notebooks left to the build (charts.publish) into the staging tree and into the parts'
+        cache entries (where a build stopped before this step left them undrawn)."""
         if not any((staging / "figures").glob(f"*{DEFERRED_PNG}")):
             return  # none: matplotlib is not imported (0.3 s)
         from .charts import draw_deferred
 
-        for part_dir, cached in self.executed:
+        for part_dir, cached in self.part_dirs:
             for png in draw_deferred(part_dir / "figures"):
                 for figures in (staging / "figures", cached / "figures"):
                     shutil.copyfile(png, figures / png.name)
                     (figures / (png.name.removesuffix(".png") + DEFERRED_PNG)).unlink(missing_ok=True)
-        draw_deferred(staging / "figures")  # any left in a cache entry by a build stopped before this step
 
     def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
         """The "what changed" section, when a previous brief with its data is published in the output directory."""

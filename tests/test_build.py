@@ -4,13 +4,14 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 
 import pytest
 from pypdf import PdfReader
 
 from pipeline.build import build
-from pipeline.config import NOTEBOOKS_DIR
+from pipeline.config import NOTEBOOKS_DIR, PARTS, Settings
 
 PART_HEADINGS = ["Key findings", "The corpus", "Russian soft power", "Xinjiang", "EAEU versus BRI", "CSTO perception",
                  "Methods and quality", "Source passages"]
@@ -86,6 +87,27 @@ def test_every_chart_has_its_png_drawn_in_the_brief_and_in_the_cache(built):
     assert not list(settings.out.rglob("*.deferred")) and not list(settings.cache.rglob("*.deferred"))
     cached = {p.stem for p in (settings.cache / "parts").glob("*/figures/*.png")}
     assert cached == svgs
+
+
+def test_a_png_left_undrawn_in_the_cache_is_drawn_by_the_next_build(built, tmp_path, monkeypatch):
+    """A build stopped between a notebook and the PDF leaves its charts' PNGs undrawn in the cache entry."""
+    from pipeline import charts
+    from pipeline.config import DEFER_PNG_ENV
+
+    settings, _, _ = built
+    shutil.copytree(settings.cache, tmp_path / "cache")
+    figures = next((tmp_path / "cache" / "parts").glob("*/figures"))
+    png = next(figures.glob("*.png"))
+    png.unlink()
+    with monkeypatch.context() as env:
+        env.setenv(DEFER_PNG_ENV, "1")
+        charts.publish(charts.coverage(["A (2020)"], [1], [2], title="t"), png.stem, "caption", tmp_path / "made")
+    shutil.copyfile(tmp_path / "made" / f"{png.stem}.png.deferred", figures / f"{png.stem}.png.deferred")
+    result = build(Settings(corpus=settings.corpus, out=tmp_path / "out", codebook=settings.codebook, cache=tmp_path / "cache",
+                            jobs=2), log=lambda line: None)
+    assert len(result.cached) == len(PARTS)  # no notebook ran
+    assert (tmp_path / "out" / "figures" / png.name).is_file() and png.is_file()
+    assert not list((tmp_path / "out").rglob("*.deferred")) and not list(figures.glob("*.deferred"))
 
 
 def test_progress_names_each_notebook_with_its_time(built):
