@@ -10,6 +10,7 @@ Two caches, both keyed by everything they depend on:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -28,6 +29,7 @@ from .render import Citer
 
 # Called once corpus and codebook are read and valid, with the number of documents still to analyse.
 Ready = Callable[[Codebook, int], None]
+KEEP_CONTEXTS = 3  # context files a cache keeps (_prune): a few corpora, or states of one, used in turn
 
 
 def load_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None,
@@ -107,9 +109,12 @@ def _read(path: Path) -> analysis.Context | None:
         with path.open("rb") as fh:
             corpus, codebook, gazetteer, n = pickle.load(fh)
             analyses = [pickle.load(fh) for _ in range(n)]
-        return analysis.build_context(corpus, codebook, gazetteer, analyses)
+        ctx = analysis.build_context(corpus, codebook, gazetteer, analyses)
     except Exception:
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now: _prune keeps it
+    return ctx
 
 
 def _write(path: Path, ctx: analysis.Context, analyses: list[bytes]) -> None:
@@ -126,6 +131,19 @@ def _write(path: Path, ctx: analysis.Context, analyses: list[bytes]) -> None:
     summary = {"themes": list(ctx.codebook.theme_ids), "warnings": [str(w) for w in ctx.corpus.warnings]}
     tmp.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path.with_suffix(".json"))
+    _prune(path.parent)
+
+
+def _prune(directory: Path) -> None:
+    """Keep the KEEP_CONTEXTS context files last used. One is written for each state of a corpus, so a corpus that
+    grows a document at a time left a full copy of its analysis behind at each build (140 MB at 10,000 documents)."""
+    used = []
+    for path in directory.glob("*.pickle"):
+        with contextlib.suppress(OSError):
+            used.append((path.stat().st_mtime, path))
+    for _, path in sorted(used, reverse=True)[KEEP_CONTEXTS:]:
+        path.unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
 
 
 def start(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir: str | Path | None = None) -> tuple[analysis.Context, Citer]:

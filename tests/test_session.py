@@ -5,12 +5,14 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from pipeline import analysis, corpus, session
 from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, PROJECT_ROOT
 from pipeline.errors import BriefError
+from pipeline.inputs import analysis_depends, context_path
 from pipeline.parallel import pmap
 
 NEW = "Transit news\n\nIn March 2025 Kazakhstan and China agreed to raise traffic through Khorgos by 20 per cent.\n"
@@ -81,6 +83,31 @@ def test_a_truncated_context_file_is_rebuilt(grown):
     path.write_bytes(path.read_bytes()[:-100])
     assert _analysis_of(session.load_context(root, DEFAULT_CODEBOOK, cache)) == _analysis_of(before)
     assert session._read(path) is not None  # and written again whole
+
+
+def test_a_cache_keeps_the_context_files_last_used(tmp_path):
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    metadata = (corpus / "metadata.yaml").read_text(encoding="utf-8")
+
+    def context_of(added: int) -> Path:
+        """The context file of the seed corpus with ``added`` more documents, loaded (written or read)."""
+        for f in corpus.glob("9*.txt"):
+            f.unlink()
+        entries = ""
+        for k in range(added):
+            (corpus / f"9{k:02d}.txt").write_text(f"News {k}\n\nIn March 2025 traffic through Khorgos rose by {k + 1} per cent.\n")
+            entries += f'  - file: 9{k:02d}.txt\n    title: "News {k}"\n    date: 2025-03-20\n'
+        (corpus / "metadata.yaml").write_text(metadata + entries, encoding="utf-8")
+        session.load_context(corpus, DEFAULT_CODEBOOK, cache)
+        return context_path(corpus, analysis_depends(DEFAULT_CODEBOOK), cache)
+
+    states = [context_of(n) for n in range(session.KEEP_CONTEXTS)]
+    assert context_of(0) == states[0]  # the oldest, used again
+    newest = context_of(session.KEEP_CONTEXTS)
+    kept = sorted((cache / "context").glob("*.pickle"))
+    assert len(kept) == session.KEEP_CONTEXTS and newest in kept and states[0] in kept and states[1] not in kept
+    assert not (cache / "context" / (states[1].stem + ".json")).exists()
 
 
 PMAP_PROBE = """
