@@ -137,6 +137,9 @@ class Builder:
                     self.result.timings["total"] = round(time.perf_counter() - t0, 3)
                     self.write_manifest(staging)
                     self.publish(staging)
+                except BaseException:
+                    _stop(pool)  # before staging goes: the workers' kernels write into it
+                    raise
                 finally:
                     if self.printer:
                         self.printer.close()
@@ -365,10 +368,15 @@ def _prepare_export() -> None:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers now (a failed or interrupted build); their kernels exit with them (ipykernel watches its parent)."""
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    """Stop the workers now (a failed or interrupted build), and wait until they have: each kills its kernel first
+    (execute._stop_now)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
         with contextlib.suppress(Exception):
             proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=10)
     pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -9,6 +9,7 @@ import gc
 import logging
 import multiprocessing.util
 import os
+import signal
 import time
 import warnings
 from pathlib import Path
@@ -66,7 +67,20 @@ def start_worker(parent: int, cwd: str, spawned_at: float, defer_png: bool = Fal
     if defer_png:
         os.environ[DEFER_PNG_ENV] = "1"  # the kernel inherits it
     die_with_parent(parent)
+    signal.signal(signal.SIGTERM, _stop_now)
     warm_up(cwd)
+
+
+def _stop_now(signum: int, frame: object) -> None:
+    """SIGTERM, from a build that failed or was interrupted: kill this worker's kernel before exiting. Left to notice
+    its parent's death (a second or so), the kernel went on writing its notebook's files into the build's staging
+    directory after the build had removed it."""
+    pid = getattr(getattr(_WARM.get("km"), "provisioner", None), "pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)  # gone, not dying
+    os._exit(1)
 
 
 def warm_up(cwd: str) -> None:

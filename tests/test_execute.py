@@ -149,3 +149,37 @@ def test_a_frozen_kernel_still_frees_the_context_its_notebook_loaded(tmp_path):
                     "pipeline._probes = [weakref.ref(ctx), weakref.ref(ctx.corpus), weakref.ref(ctx.codebook)]")
     run_notebook(load, str(tmp_path / "out2.ipynb"), {}, 60)
     assert _in_kernel("import pipeline; print([p() is None for p in pipeline._probes])") == "[True, True, True]"
+
+
+def _kernel_pid() -> int:
+    from pipeline import execute
+
+    return execute._WARM["km"].provisioner.pid
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_stopped_worker_has_killed_its_kernel_when_the_stop_returns(tmp_path):
+    """A failed or interrupted build removes its staging directory once its workers are stopped: their kernels
+    must not outlive them, writing notebook files into it."""
+    import os
+    import time as clock
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from pipeline.build import _stop
+    from pipeline.execute import start_worker
+
+    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=start_worker,
+                               initargs=(os.getpid(), str(tmp_path), clock.time()))
+    pid = pool.submit(_kernel_pid).result(timeout=120)
+    assert _running(pid)
+    _stop(pool)
+    assert not _running(pid)
