@@ -57,16 +57,16 @@ def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, 
     """``code_paragraph`` and ``frame_paragraph``, sharing the prefilter's scan of the paragraph's sentences."""
     key, spans = _key(paragraph)
     scanner = codebook.scanner
-    needles = scanner.needles_in(key, spans)
-    if needles is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
-        return _code(paragraph, codebook, key, spans, [None] * len(spans)), _frame(codebook, key, None)
+    low = scanner.lowered(key)
+    if low is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
+        return _code(paragraph, codebook, key, None, spans, [None] * len(spans)), _frame(codebook, key, None, None)
     # Each needle counts for the sentence holding it; framing reads the whole paragraph, gaps included.
-    per_sentence, every = needles
-    return (_code(paragraph, codebook, key, spans, [scanner.keys_for(f) for f in per_sentence]),
-            _frame(codebook, key, scanner.keys_for(every)))
+    per_sentence, every = scanner.needles_in(low, spans)
+    return (_code(paragraph, codebook, key, low, spans, [scanner.keys_for(f) for f in per_sentence]),
+            _frame(codebook, key, low, scanner.keys_for(every)))
 
 
-def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[int, int]],
+def _code(paragraph: Paragraph, codebook: Codebook, key: str, low: str | None, spans: list[tuple[int, int]],
           possible: list[frozenset[Alternative] | None]) -> dict[str, ThemeScore]:
     totals: dict[str, tuple[float, list[str], int]] = {}  # theme -> score, labels in order, sentences covered
     for (start, end), can in zip(spans, possible):
@@ -79,7 +79,7 @@ def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[
                     blocked += cue.spans(key, start, end)
                 elif cue.label not in seen and (  # not another spelling of a thing already counted
                         any(not any(a <= s and e <= b for a, b in blocked) for s, e in cue.spans(key, start, end))
-                        if blocked else any(a.search(key, start, end) for a in alternatives)):
+                        if blocked else any(a.found(key, start, end, low) for a in alternatives)):
                     found.append(cue)
                     seen.add(cue.label)
             if found:
@@ -98,23 +98,23 @@ def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[
     return out
 
 
-def _frame(codebook: Codebook, key: str, possible: frozenset[Alternative] | None) -> Framing:
+def _frame(codebook: Codebook, key: str, low: str | None, possible: frozenset[Alternative] | None) -> Framing:
     russia, china, cooperation, tension = codebook.framing_plan(possible)
     # Who is named is a yes or no: the first cue found settles it.
-    return Framing(any(_matches(key, alternatives) for _, alternatives in russia),
-                   any(_matches(key, alternatives) for _, alternatives in china),
-                   _labels(key, cooperation), _labels(key, tension))
+    return Framing(any(_matches(key, low, alternatives) for _, alternatives in russia),
+                   any(_matches(key, low, alternatives) for _, alternatives in china),
+                   _labels(key, low, cooperation), _labels(key, low, tension))
 
 
-def _matches(text: str, alternatives: tuple[Alternative, ...]) -> bool:
-    return any(a.search(text, 0, len(text)) for a in alternatives)
+def _matches(text: str, low: str | None, alternatives: tuple[Alternative, ...]) -> bool:
+    return any(a.found(text, 0, len(text), low) for a in alternatives)
 
 
-def _labels(text: str, steps: tuple[tuple[Cue, tuple[Alternative, ...]], ...]) -> tuple[str, ...]:
+def _labels(text: str, low: str | None, steps: tuple[tuple[Cue, tuple[Alternative, ...]], ...]) -> tuple[str, ...]:
     """Labels of the cues with a match in the text, each once, in the list's order."""
     found: list[str] = []
     for cue, alternatives in steps:
-        if cue.label not in found and _matches(text, alternatives):
+        if cue.label not in found and _matches(text, low, alternatives):
             found.append(cue.label)
     return tuple(found)
 
