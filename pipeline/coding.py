@@ -62,8 +62,9 @@ def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, 
         return _code(paragraph, codebook, key, None, spans, [None] * len(spans)), _frame(codebook, key, None, None)
     # Each needle counts for the sentence holding it; framing reads the whole paragraph, gaps included.
     per_sentence, every = scanner.needles_in(low, spans)
-    return (_code(paragraph, codebook, key, low, spans, [scanner.keys_for(f) for f in per_sentence]),
-            _frame(codebook, key, low, scanner.keys_for(every)))
+    coding, framing = codebook.plan_needles
+    return (_code(paragraph, codebook, key, low, spans, [scanner.keys_for(f & coding) for f in per_sentence]),
+            _frame(codebook, key, low, scanner.keys_for(every & framing)))
 
 
 def _code(paragraph: Paragraph, codebook: Codebook, key: str, low: str | None, spans: list[tuple[int, int]],

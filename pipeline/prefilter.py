@@ -303,6 +303,13 @@ class Scanner:
         every = set().union(*found) if not self._crosses and _sentences_of(low, parts) else {i for _, i in scan(low)}
         return found, every
 
+    def needles_of(self, keys: Iterable[Hashable]) -> frozenset[int]:
+        """The needles (indices) that the conditions of ``keys`` use. No other needle bears on those keys: for them,
+        ``keys_for(found & needles_of(keys))`` decides as ``keys_for(found)`` does, and its memo sees fewer combinations."""
+        keys = set(keys)
+        return frozenset(i for i, (sure, maybe) in enumerate(zip(self._sure, self._maybe))
+                         if not (keys.isdisjoint(sure) and keys.isdisjoint(maybe)))
+
     def keys_for(self, found: Iterable[int]) -> frozenset:
         """The keys whose condition the needles ``found`` (indices from ``needles_in``) satisfy.
 

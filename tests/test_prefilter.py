@@ -169,3 +169,26 @@ def test_a_search_from_the_anchors_finds_what_a_plain_search_finds():
                 assert alternative.found(text, start, end, low) == plain, (alternative.regex.pattern, text, start, end)
                 anchored_found += plain and alternative.anchors is not None
     assert anchored_found > 1000  # the anchors were put to the test on real matches
+
+
+def test_only_the_needles_of_the_keys_asked_about_bear_on_them():
+    scanner = Scanner({"media": needles(re.compile(r"Russian (media|television)", re.I)),
+                       "china": needles(re.compile(r"China", re.I)), "always": None})
+    media = scanner.needles_of({"media"})
+    assert len(media) == 3  # "russian", "media" and "television", not "china"
+    found = set().union(*scanner.needles_in("russian media in china", [(0, 22)])[0])
+    assert scanner.keys_for(found & media) == {"media", "always"}  # "china" cut away, "media" still decided
+
+
+def test_plans_from_the_needles_they_use_are_the_plans_from_all():
+    codebook = load_codebook(DEFAULT_CODEBOOK / "themes.yaml")
+    scanner, (coding, framing) = codebook.scanner, codebook.plan_needles
+    texts = [s.text for p in load_corpus(DEFAULT_CORPUS).paragraphs() for s in p.sentences]
+    texts += ["a joint declaration on mutual benefit", "a debt trap and a lack of trust", "Russian state media and RT"]
+    for text in texts:
+        low = scanner.lowered(text)
+        if low is None:
+            continue
+        found = scanner.needles_in(low, [(0, len(text))])[0][0]
+        assert codebook.coding_plan(scanner.keys_for(found & coding)) == codebook.coding_plan(scanner.keys_for(found)), text
+        assert codebook.framing_plan(scanner.keys_for(found & framing)) == codebook.framing_plan(scanner.keys_for(found)), text
