@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
 from collections.abc import Hashable, Iterable, Iterator
 from re import _constants as sre  # the parsed-pattern opcodes; stable across 3.11-3.13
@@ -28,6 +29,7 @@ MAX_SPELLINGS = 16  # ... as long as a run has at most this many spellings
 MEMO_SIZE = 65536  # combinations of needles whose keys a Scanner remembers
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 _CLOSING = ".!?…'\"”’»)]"  # the last character of a sentence followed by another (corpus.split_sentences)
+_INDEX = operator.itemgetter(1)  # of an automaton's hit (end, needle index)
 
 
 # For one of the alternatives, each set has a member the match contains (see ``needles``).
@@ -290,17 +292,18 @@ class Scanner:
         low = text.lower()
         return None if self._has_unusual(text) or len(low) != len(text) else low
 
-    def needles_in(self, low: str, parts: list[tuple[int, int]]) -> tuple[list[set[int]], set[int]]:
+    def needles_in(self, low: str, parts: list[tuple[int, int]]) -> tuple[list[frozenset[int]], frozenset[int]]:
         """The needles (indices for ``keys_for``) found in each part ``(start, end)`` of ``low`` (a text's
         ``lowered`` form: its sentences) and in the whole of it: one automaton pass per part, and over the whole
         only when a needle could run across two parts. ``parts`` are in order and do not overlap."""
         if self.empty:
-            return [set() for _ in parts], set()
+            return [frozenset() for _ in parts], frozenset()
         scan = self.automaton.iter
-        found = [{i for _, i in scan(low, start, end)} for start, end in parts]  # collected in C, not a Python loop per hit
+        # Collected in C, not a Python loop per hit; frozen, as keys_for's memo needs them (no copy there).
+        found = [frozenset(map(_INDEX, scan(low, start, end))) for start, end in parts]
         # Parts that are a text's sentences leave out only the space after each one's closing punctuation, and
         # no needle runs across such a space unless it holds one itself: then the parts' needles are the text's.
-        every = set().union(*found) if not self._crosses and _sentences_of(low, parts) else {i for _, i in scan(low)}
+        every = frozenset().union(*found) if not self._crosses and _sentences_of(low, parts) else frozenset(map(_INDEX, scan(low)))
         return found, every
 
     def needles_of(self, keys: Iterable[Hashable]) -> frozenset[int]:
