@@ -60,6 +60,9 @@ class Alternative:
     regex: re.Pattern[str]
     needles: prefilter.Needles | None = field(default=None, init=False, repr=False)
     looks_back: bool = field(default=False, init=False, repr=False)  # must be searched in a slice
+    # Needles one of which each match begins with (prefilter.anchors); None for a pattern that looks back, whose
+    # search must begin at the slice's start.
+    anchors: frozenset[str] | None = field(default=None, init=False, repr=False)
     # search(text, start, end): a match in ``text[start:end]``, or None. The regex's own method where it needs no
     # slice, so coding's hot loop calls C directly (a Python frame per search was a tenth of coding).
     search: Callable[[str, int, int], object] = field(default=None, init=False, repr=False)
@@ -67,11 +70,25 @@ class Alternative:
     def __post_init__(self) -> None:
         object.__setattr__(self, "needles", prefilter.needles(self.regex))
         object.__setattr__(self, "looks_back", prefilter.looks_back(self.regex))
+        object.__setattr__(self, "anchors", None if self.looks_back else prefilter.anchors(self.regex, self.needles))
         object.__setattr__(self, "search", functools.partial(_search_slice, self.regex) if self.looks_back else self.regex.search)
 
-    def found(self, text: str, start: int = 0, end: int | None = None) -> bool:
-        """Whether it matches ``text[start:end]`` (without copying the slice unless the pattern looks back)."""
-        return self.search(text, start, len(text) if end is None else end) is not None
+    def found(self, text: str, start: int = 0, end: int | None = None, low: str | None = None) -> bool:
+        """Whether it matches ``text[start:end]`` (without copying the slice unless the pattern looks back).
+
+        ``low``, the text's ``Scanner.lowered`` form, lets it try only where an anchor stands, since a match begins
+        at one: a case-insensitive search cannot skip ahead, and tries every place in the text.
+        """
+        end = len(text) if end is None else end
+        if low is None or self.anchors is None:
+            return self.search(text, start, end) is not None
+        for anchor in self.anchors:
+            at = low.find(anchor, start, end)
+            while at >= 0:
+                if self.regex.match(text, at, end):
+                    return True
+                at = low.find(anchor, at + 1, end)
+        return False
 
 
 def _search_slice(regex: re.Pattern[str], text: str, start: int, end: int) -> re.Match[str] | None:
@@ -129,7 +146,7 @@ class Codebook:
 
     def __getstate__(self) -> dict[str, Any]:
         # Scanner and plans are rebuilt on first use: pickled, they would weigh on every cached context.
-        return {k: v for k, v in self.__dict__.items() if k not in ("scanner", "_plans", "_ranks")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("scanner", "_plans", "_ranks", "plan_needles")}
 
     @functools.cached_property
     def scanner(self) -> prefilter.Scanner:
@@ -137,6 +154,13 @@ class Codebook:
         cues = [c for t in self.themes.values() for c in (*t.cues, *t.exclusions)]
         cues += [c for group in (self.framing.subjects, self.framing.tones) for cs in group.values() for c in cs]
         return prefilter.Scanner({a: a.needles for c in cues for a in c.parts})
+
+    @functools.cached_property
+    def plan_needles(self) -> tuple[frozenset[int], frozenset[int]]:
+        """The scanner's needles that coding's cues use, and those framing's use (``Scanner.needles_of``): a plan
+        depends on no other, and without framing's tone words a corpus's sentences make a fifth fewer combinations,
+        its paragraphs half as many."""
+        return self.scanner.needles_of(self._ranks["coding"]), self.scanner.needles_of(self._ranks["framing"])
 
     def coding_plan(self, possible: frozenset[Alternative] | None) -> CodingPlan:
         """What coding must try in a sentence whose possible alternatives are ``possible`` (None: all of them).

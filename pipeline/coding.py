@@ -57,35 +57,34 @@ def read_paragraph(paragraph: Paragraph, codebook: Codebook) -> tuple[dict[str, 
     """``code_paragraph`` and ``frame_paragraph``, sharing the prefilter's scan of the paragraph's sentences."""
     key, spans = _key(paragraph)
     scanner = codebook.scanner
-    needles = scanner.needles_in(key, spans)
-    if needles is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
-        return _code(paragraph, codebook, key, spans, [None] * len(spans)), _frame(codebook, key, None)
+    low = scanner.lowered(key)
+    if low is None:  # a character the lowercase prefilter cannot vouch for: every cue runs
+        return _code(paragraph, codebook, key, None, spans, [None] * len(spans)), _frame(codebook, key, None, None)
     # Each needle counts for the sentence holding it; framing reads the whole paragraph, gaps included.
-    per_sentence, every = needles
-    return (_code(paragraph, codebook, key, spans, [scanner.keys_for(f) for f in per_sentence]),
-            _frame(codebook, key, scanner.keys_for(every)))
+    per_sentence, every = scanner.needles_in(low, spans)
+    coding, framing = codebook.plan_needles
+    return (_code(paragraph, codebook, key, low, spans, [scanner.keys_for(f & coding) for f in per_sentence]),
+            _frame(codebook, key, low, scanner.keys_for(every & framing)))
 
 
-def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[int, int]],
+def _code(paragraph: Paragraph, codebook: Codebook, key: str, low: str | None, spans: list[tuple[int, int]],
           possible: list[frozenset[Alternative] | None]) -> dict[str, ThemeScore]:
     totals: dict[str, tuple[float, list[str], int]] = {}  # theme -> score, labels in order, sentences covered
     for (start, end), can in zip(spans, possible):
         for theme_id, steps in codebook.coding_plan(can):
-            found: list[Cue] = []
-            seen: set[str] = set()
+            found: dict[str, float] = {}  # label -> weight of the first of its cues found, in order
             blocked: list[tuple[int, int]] = []
             for cue, exclusion, alternatives in steps:
                 if exclusion:
                     blocked += cue.spans(key, start, end)
-                elif cue.label not in seen and (  # not another spelling of a thing already counted
+                elif cue.label not in found and (  # not another spelling of a thing already counted
                         any(not any(a <= s and e <= b for a, b in blocked) for s, e in cue.spans(key, start, end))
-                        if blocked else any(a.search(key, start, end) for a in alternatives)):
-                    found.append(cue)
-                    seen.add(cue.label)
+                        if blocked else _matches(alternatives, key, low, start, end)):
+                    found[cue.label] = cue.weight
             if found:
                 score, labels, covered = totals.get(theme_id, (0.0, [], 0))
-                labels += [c.label for c in found if c.label not in labels]
-                totals[theme_id] = (score + sum(c.weight for c in found), labels, covered + 1)
+                labels += [label for label in found if label not in labels]
+                totals[theme_id] = (score + sum(found.values()), labels, covered + 1)
     out = {}
     for theme_id, (score, labels, covered) in ((t, totals[t]) for t in codebook.themes if t in totals):
         rules = codebook.themes[theme_id].rules
@@ -98,23 +97,28 @@ def _code(paragraph: Paragraph, codebook: Codebook, key: str, spans: list[tuple[
     return out
 
 
-def _frame(codebook: Codebook, key: str, possible: frozenset[Alternative] | None) -> Framing:
+def _frame(codebook: Codebook, key: str, low: str | None, possible: frozenset[Alternative] | None) -> Framing:
     russia, china, cooperation, tension = codebook.framing_plan(possible)
     # Who is named is a yes or no: the first cue found settles it.
-    return Framing(any(_matches(key, alternatives) for _, alternatives in russia),
-                   any(_matches(key, alternatives) for _, alternatives in china),
-                   _labels(key, cooperation), _labels(key, tension))
+    end = len(key)
+    return Framing(any(_matches(alternatives, key, low, 0, end) for _, alternatives in russia),
+                   any(_matches(alternatives, key, low, 0, end) for _, alternatives in china),
+                   _labels(key, low, cooperation), _labels(key, low, tension))
 
 
-def _matches(text: str, alternatives: tuple[Alternative, ...]) -> bool:
-    return any(a.search(text, 0, len(text)) for a in alternatives)
+def _matches(alternatives: tuple[Alternative, ...], text: str, low: str | None, start: int, end: int) -> bool:
+    """Whether one of the alternatives matches ``text[start:end]`` (a loop: a generator for ``any`` cost more)."""
+    for a in alternatives:
+        if a.found(text, start, end, low):
+            return True
+    return False
 
 
-def _labels(text: str, steps: tuple[tuple[Cue, tuple[Alternative, ...]], ...]) -> tuple[str, ...]:
+def _labels(text: str, low: str | None, steps: tuple[tuple[Cue, tuple[Alternative, ...]], ...]) -> tuple[str, ...]:
     """Labels of the cues with a match in the text, each once, in the list's order."""
     found: list[str] = []
     for cue, alternatives in steps:
-        if cue.label not in found and _matches(text, alternatives):
+        if cue.label not in found and _matches(alternatives, text, low, 0, len(text)):
             found.append(cue.label)
     return tuple(found)
 

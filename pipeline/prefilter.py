@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
 from collections.abc import Hashable, Iterable, Iterator
 from re import _constants as sre  # the parsed-pattern opcodes; stable across 3.11-3.13
@@ -28,6 +29,7 @@ MAX_SPELLINGS = 16  # ... as long as a run has at most this many spellings
 MEMO_SIZE = 65536  # combinations of needles whose keys a Scanner remembers
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 _CLOSING = ".!?…'\"”’»)]"  # the last character of a sentence followed by another (corpus.split_sentences)
+_INDEX = operator.itemgetter(1)  # of an automaton's hit (end, needle index)
 
 
 # For one of the alternatives, each set has a member the match contains (see ``needles``).
@@ -108,6 +110,47 @@ def _element(op, av, shortest: int) -> list[set[str]]:
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:  # matched at least once
         return _conjuncts(av[2], shortest)
     return []
+
+
+def anchors(regex: re.Pattern[str], found: Needles | None) -> frozenset[str] | None:
+    """Needles of the pattern (from ``found``, its ``needles``), one of which every match begins with, in
+    lowercase terms; None when no set of them is known to. A search then need only try where one of them
+    stands in the text's lowercase form.
+    """
+    starts = _starts(list(_parser.parse(regex.pattern, regex.flags)))
+    if not starts or found is None:
+        return None
+    every = {n for conj in found for options in conj for n in options}
+    # The shortest that each start begins with: a match beginning "russian" begins "russia" too, and trying both
+    # would try the same places twice.
+    firsts = [min((n for n in every if p.startswith(n)), key=len, default=None) for p in starts]
+    return None if None in firsts else frozenset(firsts)
+
+
+def _starts(items) -> set[str] | None:
+    """Lowercase strings one of which every match of the sequence begins with; None when not known."""
+    run: list[set[str]] = []  # as in ``_conjuncts``: the characters each position of the leading run may be
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append({chr(av)})
+        elif op is sre.IN and len(av) <= MAX_CLASS and all(o is sre.LITERAL for o, _ in av):
+            run.append({chr(v) for _, v in av})
+        elif op in _ZERO_WIDTH:  # consumes nothing: the match begins with what follows
+            continue
+        elif run:
+            break
+        elif op is sre.SUBPATTERN:
+            return _starts(av[-1])
+        elif op is sre.BRANCH:  # a match goes through one alternative: it begins as that one does
+            each = [_starts(alt) for alt in av[1]]
+            return set().union(*each) if all(each) else None
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _starts(av[2])
+        else:
+            return None
+    while math.prod(map(len, run)) > MAX_SPELLINGS:  # a shorter prefix is still one every match begins with
+        run.pop()
+    return {"".join(p).lower() for p in itertools.product(*run)} if run else None
 
 
 def unusual_characters(all_needles: set[str]) -> frozenset[str]:
@@ -243,22 +286,32 @@ class Scanner:
         # A substring test per character (a handful) runs at memory speed; ``isdisjoint`` hashes every character of the text.
         return any(c in text for c in self.unusual)
 
-    def needles_in(self, text: str, parts: list[tuple[int, int]]) -> tuple[list[set[int]], set[int]] | None:
-        """The needles (indices for ``keys_for``) found in each part ``(start, end)`` of ``text`` (its
-        sentences) and in the whole of it: one automaton pass per part, and over the whole only when a needle
-        could run across two parts. None when the lowercase test would be wrong for the text or its lowercase
-        form has other offsets. ``parts`` are in order and do not overlap."""
+    def lowered(self, text: str) -> str | None:
+        """``text.lower()``, where needles are looked for, or None when the lowercase test would be wrong for the
+        text or its lowercase form has other offsets (then a needle's place in it is not one in the text)."""
         low = text.lower()
-        if self._has_unusual(text) or len(low) != len(text):
-            return None
+        return None if self._has_unusual(text) or len(low) != len(text) else low
+
+    def needles_in(self, low: str, parts: list[tuple[int, int]]) -> tuple[list[frozenset[int]], frozenset[int]]:
+        """The needles (indices for ``keys_for``) found in each part ``(start, end)`` of ``low`` (a text's
+        ``lowered`` form: its sentences) and in the whole of it: one automaton pass per part, and over the whole
+        only when a needle could run across two parts. ``parts`` are in order and do not overlap."""
         if self.empty:
-            return [set() for _ in parts], set()
+            return [frozenset() for _ in parts], frozenset()
         scan = self.automaton.iter
-        found = [{i for _, i in scan(low, start, end)} for start, end in parts]  # collected in C, not a Python loop per hit
+        # Collected in C, not a Python loop per hit; frozen, as keys_for's memo needs them (no copy there).
+        found = [frozenset(map(_INDEX, scan(low, start, end))) for start, end in parts]
         # Parts that are a text's sentences leave out only the space after each one's closing punctuation, and
         # no needle runs across such a space unless it holds one itself: then the parts' needles are the text's.
-        every = set().union(*found) if not self._crosses and _sentences_of(low, parts) else {i for _, i in scan(low)}
+        every = frozenset().union(*found) if not self._crosses and _sentences_of(low, parts) else frozenset(map(_INDEX, scan(low)))
         return found, every
+
+    def needles_of(self, keys: Iterable[Hashable]) -> frozenset[int]:
+        """The needles (indices) that the conditions of ``keys`` use. No other needle bears on those keys: for them,
+        ``keys_for(found & needles_of(keys))`` decides as ``keys_for(found)`` does, and its memo sees fewer combinations."""
+        keys = set(keys)
+        return frozenset(i for i, (sure, maybe) in enumerate(zip(self._sure, self._maybe))
+                         if not (keys.isdisjoint(sure) and keys.isdisjoint(maybe)))
 
     def keys_for(self, found: Iterable[int]) -> frozenset:
         """The keys whose condition the needles ``found`` (indices from ``needles_in``) satisfy.
