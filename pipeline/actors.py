@@ -293,14 +293,19 @@ def _mentions(paragraph: Paragraph, index: _AliasIndex, metonyms: bool,
               known: dict[str, tuple[str, str, str | None]], surnames: re.Pattern[str]) -> list[Mention]:
     """``extract_actors`` with the gazetteer's alias index and the pattern of ``known`` built by the caller."""
     pattern, actors = index.pattern, index.metonymic if metonyms else index.owner
-    pid = paragraph.id
+    pid, whole = paragraph.id, paragraph.text
     out: list[Mention] = []
-    for sid, text in paragraph.sentences:
+    for k, (start, end) in enumerate(paragraph.spans):
+        text = whole[start:end]
+        aliases = pattern.findall(text)  # no match objects: where they are matters in few sentences
+        people = _titled_people(text)
+        if not (aliases or people or (known and surnames.search(text))):
+            continue  # most sentences: no id to make
+        sid = paragraph.sentence_id(k)
         first = len(out)
-        for alias in pattern.findall(text):  # no match objects: where they are matters in few sentences
+        for alias in aliases:
             a = actors[alias]
             out.append(Mention(a.id, a.name, a.kind, pid, alias, a.role, sid))
-        people = _titled_people(text)
         if people or (known and surnames.search(text)):
             out[first:] = _with_people(text, pattern, out[first:], people, known, surnames, pid, sid)
     return out

@@ -62,8 +62,12 @@ class Paragraph:
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:
-        text, pid = self.text, self.id
-        return tuple(Sentence(f"{pid}-s{k + 1}", text[a:b]) for k, (a, b) in enumerate(self.spans))
+        text = self.text
+        return tuple(Sentence(self.sentence_id(k), text[a:b]) for k, (a, b) in enumerate(self.spans))
+
+    def sentence_id(self, k: int) -> str:
+        """The id of the sentence at index ``k``: what extraction cites, made only for sentences it cites."""
+        return f"{self.id}-s{k + 1}"
 
     @property
     def anchor(self) -> str:

@@ -20,7 +20,7 @@ from .metadata import PartialDate
 from .records import record
 
 if TYPE_CHECKING:
-    from .corpus import Document, Paragraph, Sentence
+    from .corpus import Document, Paragraph
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -348,8 +348,7 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
     ("Euro-5"), trivial counts in words ("two countries") and vague quantifiers ("thousands").
     """
     out: list[Figure] = []
-    sentences: tuple[Sentence, ...] = ()
-    for k, (a, b) in enumerate(paragraph.spans):  # sentence ids are made only where something is found
+    for k, (a, b) in enumerate(paragraph.spans):
         text = paragraph.text[a:b]
         scan = _trigger_scan(text)
         pos = 0
@@ -365,8 +364,7 @@ def extract_figures(paragraph: Paragraph) -> list[Figure]:
             if unit in ("count",) or (unit not in _CURRENCIES.values() and not pct and unit not in _PHYSICAL.values()
                                       and unit not in ("rank", "years", "months", "decades")):
                 unit = _unit_for(entity)
-            sentences = sentences or paragraph.sentences
-            out.append(Figure(paragraph.id, sentences[k].id, value, text[start:end], unit, scale, entity, text))
+            out.append(Figure(paragraph.id, paragraph.sentence_id(k), value, text[start:end], unit, scale, entity, text))
     return out
 
 
@@ -583,8 +581,7 @@ def _events(paragraph: Paragraph, st: _State) -> list[Event]:
     if _is_dateline(paragraph):
         return []
     out: list[Event] = []
-    sentences: tuple[Sentence, ...] = ()
-    for k, (a, b) in enumerate(paragraph.spans):  # sentence ids are made only where something is found
+    for k, (a, b) in enumerate(paragraph.spans):
         text = paragraph.text[a:b]
         for m in _date_matches(text):
             found = _resolve(m, text, st)
@@ -594,8 +591,7 @@ def _events(paragraph: Paragraph, st: _State) -> list[Event]:
             written = m.group().strip()
             after_doc = st.doc_date is not None and start.first_day() > _last_day(st.doc_date)
             planned = after_doc or bool(_PLANNED_CUE.search(text[max(0, m.start() - 40):m.start()]))
-            sentences = sentences or paragraph.sentences
-            out.append(Event(paragraph.id, sentences[k].id, start, end, written, text, inferred, planned, relative))
+            out.append(Event(paragraph.id, paragraph.sentence_id(k), start, end, written, text, inferred, planned, relative))
             explicit = not inferred and not relative and not m.group("dec")
             if explicit:
                 st.year = start.year
