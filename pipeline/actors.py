@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -189,6 +188,18 @@ class _RunPatterns(NamedTuple):
     mixed: re.Pattern[str]  # finds such a capital
 
 
+# Capital letters stop at the end of the Supplementary Multilingual Plane: the planes above hold ideographs, tags
+# and private use. Scanning only up to there takes a tenth of the time (0.07 s at every start of extraction);
+# a test checks it against the whole range.
+CAPITALS_END = 0x20000
+
+
+def capitals(end: int) -> list[str]:
+    """The capital letters (``isupper()`` letters) below code point ``end``."""
+    letter = re.compile(r"[^\W\d_]")
+    return [c for c in filter(str.isupper, map(chr, range(end))) if letter.match(c)]
+
+
 @lru_cache(maxsize=1)
 def _capital_run_patterns() -> _RunPatterns:
     r"""Runs of two or more capitalised tokens, a token being ``[^\W\d_][\w’'-]*\.?`` scanned left to right.
@@ -210,8 +221,7 @@ def _capital_run_patterns() -> _RunPatterns:
     preceded by [\w’'-]: ``plain`` opens with the capitals' class, which ``re`` skips ahead to, and checks
     the character before afterwards. On distinct sentences that is 4 times faster.
     """
-    letter = re.compile(r"[^\W\d_]")
-    upper = [c for c in filter(str.isupper, map(chr, range(sys.maxunicode + 1))) if letter.match(c)]
+    upper = capitals(CAPITALS_END)
     first = rf"[{re.escape(''.join(c for c in upper if c < chr(0x10000)))}\U00010000-\U0010ffff]"
     is_upper = rf"(?<=[{re.escape(''.join(upper))}])"
     token = rf"{first}{is_upper}[\w’'-]*\.?"

@@ -465,3 +465,9 @@ def score_against_gold(corpus, gold_path) -> dict:
 def test_seed_labels_meet_the_targets():
     scores = score_against_gold(load_corpus(SEEDS), GOLD)
     assert scores["figure_recall"] >= 0.9 and scores["event_recall"] >= 0.85, scores
+
+
+def test_no_capital_letter_lies_beyond_the_range_scanned_for_them():
+    from pipeline.actors import CAPITALS_END, capitals
+
+    assert capitals(CAPITALS_END) == capitals(sys.maxunicode + 1)
