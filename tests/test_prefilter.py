@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.codebook import load_codebook
+from pipeline.codebook import Cue, load_codebook
 from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS
 from pipeline.corpus import load_corpus
-from pipeline.codebook import Cue
 from pipeline.prefilter import Scanner, alternatives, anchors, looks_back, needles
 
 
