@@ -89,6 +89,22 @@ def test_every_chart_has_its_png_drawn_in_the_brief_and_in_the_cache(built):
     assert cached == svgs
 
 
+def test_kernels_leave_the_pngs_to_the_build_only_for_a_pdf_of_a_small_corpus(built, monkeypatch):
+    """Beyond DEFER_PNG_DOCUMENTS the data tables fill the PDF's time, and PNGs drawn then would come after it."""
+    import dataclasses
+
+    from pipeline import build as build_module
+    from pipeline.build import Builder
+    from pipeline.inputs import Inputs
+
+    settings = built[0]
+    inputs = Inputs.read(settings)
+    assert Builder(settings, inputs=inputs)._defer_png()
+    assert not Builder(dataclasses.replace(settings, pdf=False), inputs=inputs)._defer_png()
+    monkeypatch.setattr(build_module, "DEFER_PNG_DOCUMENTS", len(inputs.documents) - 1)
+    assert not Builder(settings, inputs=inputs)._defer_png()
+
+
 def test_a_png_left_undrawn_in_the_cache_is_drawn_by_the_next_build(built, tmp_path, monkeypatch):
     """A build stopped between a notebook and the PDF leaves its charts' PNGs undrawn in the cache entry."""
     from pipeline import charts
