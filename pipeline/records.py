@@ -13,13 +13,14 @@ import ctypes
 import dataclasses
 import gc
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import dataclass_transform
 
 
 @dataclass_transform(frozen_default=True)
 def record(cls: type) -> type:
     cls = dataclasses.dataclass(frozen=True, slots=True)(cls)
+    cls.__init__ = _slot_init(cls)
     names = tuple(f.name for f in dataclasses.fields(cls))
     values = operator.attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))  # a tuple, in C
 
@@ -28,6 +29,26 @@ def record(cls: type) -> type:
 
     cls.__reduce__ = __reduce__
     return cls
+
+
+def _slot_init(cls: type) -> Callable[..., None]:
+    """The frozen dataclass's ``__init__``, setting each slot through its descriptor.
+
+    The dataclass's own calls ``object.__setattr__`` with the field's name for each field, at twice the cost:
+    records are made by the hundred thousand, in the corpus stage and in every kernel that loads a context.
+    """
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or any(not f.init or f.kw_only or f.default_factory is not dataclasses.MISSING
+                                            for f in fields):
+        return cls.__init__  # what this does not reproduce: keep the dataclass's own
+    params = ", ".join(f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}" for f in fields)
+    body = "".join(f"    _set_{f.name}(self, {f.name})\n" for f in fields) or "    pass\n"
+    scope = {f"_set_{f.name}": cls.__dict__[f.name].__set__ for f in fields}
+    scope |= {f"_default_{f.name}": f.default for f in fields if f.default is not dataclasses.MISSING}
+    exec(f"def __init__(self, {params}):\n{body}", scope)  # noqa: S102 - our own fields, as dataclasses does
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
 
 
 @contextlib.contextmanager

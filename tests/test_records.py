@@ -1,8 +1,11 @@
 """Records and the memory housekeeping around building many of them."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import pickle
+
+import pytest
 
 from pipeline.records import bulk, record
 
@@ -11,6 +14,21 @@ from pipeline.records import bulk, record
 class Point:
     x: int
     y: int
+
+
+@record
+class Labelled:
+    text: str
+    label: str | None = None
+
+
+def test_a_record_is_made_as_its_dataclass_would_be_and_stays_frozen():
+    assert Labelled("a") == Labelled(text="a", label=None) and Labelled("a", "b").label == "b"
+    assert hash(Labelled("a", "b")) == hash(Labelled("a", "b"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Labelled("a").label = "c"
+    with pytest.raises(TypeError):
+        Labelled()
 
 
 def test_a_record_pickles_as_its_class_and_values():
