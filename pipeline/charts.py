@@ -48,14 +48,23 @@ def publish(fig: Figure, name: str, caption: str, figures_dir: str | Path | None
         out = Path(figures_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}.svg").write_bytes(svg.getvalue())
-        if os.environ.get(DEFER_PNG_ENV):  # the figure, and the style it is drawn in, for draw_deferred
-            style = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
-            (out / f"{name}{DEFERRED_PNG}").write_bytes(pickle.dumps((fig, style), protocol=pickle.HIGHEST_PROTOCOL))
-        else:
+        if not (os.environ.get(DEFER_PNG_ENV) and _defer_png(fig, out / f"{name}{DEFERRED_PNG}")):
             _save_png(fig, out / f"{name}.png")
     data = base64.b64encode(svg.getvalue()).decode("ascii")
     return (f'<figure class="chart" id="fig-{esc(name)}"><img alt="{esc(caption)}" src="data:image/svg+xml;base64,{data}"/>'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def _defer_png(fig: Figure, path: Path) -> bool:
+    """Write the figure and the style it is drawn in for ``draw_deferred``; False when the figure does not pickle
+    (a chart of an analyst's with a lambda as tick formatter): its PNG is then drawn at once."""
+    style = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
+    try:
+        data = pickle.dumps((fig, style), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return False
+    path.write_bytes(data)
+    return True
 
 
 def _save_png(fig: Figure, path: Path) -> None:

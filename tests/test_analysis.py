@@ -154,3 +154,16 @@ def test_a_chart_whose_png_is_deferred_is_drawn_later_as_it_would_have_been(tmp_
     assert charts.draw_deferred(tmp_path) == [tmp_path / "later.png"]
     assert (tmp_path / "later.png").read_bytes() == (tmp_path / "now.png").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["later.png", "later.svg", "now.png", "now.svg"]
+
+
+def test_a_chart_that_does_not_pickle_has_its_png_drawn_at_once(tmp_path, monkeypatch):
+    from matplotlib.ticker import FuncFormatter
+
+    from pipeline import charts
+    from pipeline.config import DEFER_PNG_ENV
+
+    monkeypatch.setenv(DEFER_PNG_ENV, "1")
+    fig = charts.coverage(["Source A (2020)"], [3], [10], title="Coverage")
+    fig.axes[0].xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))  # a lambda does not pickle
+    charts.publish(fig, "custom", "caption", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["custom.png", "custom.svg"]
