@@ -318,10 +318,14 @@ class Builder:
         from .charts import draw_deferred
 
         for part_dir, cached in self.part_dirs:
-            for png in draw_deferred(part_dir / "figures"):
+            drawn, problems = draw_deferred(part_dir / "figures")
+            for png in drawn:
                 for figures in (staging / "figures", cached / "figures"):
                     shutil.copyfile(png, figures / png.name)
                     (figures / (png.name.removesuffix(".png") + DEFERRED_PNG)).unlink(missing_ok=True)
+            for problem in problems:
+                self.result.warnings.append(problem)
+                self.log(f"  warning: {problem}")
 
     def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
         """The "what changed" section, when a previous brief with its data is published in the output directory."""

@@ -56,12 +56,15 @@ def publish(fig: Figure, name: str, caption: str, figures_dir: str | Path | None
 
 
 def _defer_png(fig: Figure, path: Path) -> bool:
-    """Write the figure and the style it is drawn in for ``draw_deferred``; False when the figure does not pickle
-    (a chart of an analyst's with a lambda as tick formatter): its PNG is then drawn at once."""
+    """Write the figure and the style it is drawn in for ``draw_deferred``. False, and its PNG is drawn at once, when
+    the figure does not pickle (an analyst's chart with a lambda as tick formatter) or holds something defined in
+    the notebook itself (``__main__``), which the build process could not load."""
     style = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
     try:
         data = pickle.dumps((fig, style), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
+        return False
+    if b"__main__" in data:
         return False
     path.write_bytes(data)
     return True
@@ -71,17 +74,22 @@ def _save_png(fig: Figure, path: Path) -> None:
     fig.savefig(path, format="png", dpi=200, metadata={"Software": None})
 
 
-def draw_deferred(figures_dir: Path) -> list[Path]:
-    """Draw the PNG of each chart in ``figures_dir`` that ``publish`` left to draw; return the PNGs."""
-    drawn = []
+def draw_deferred(figures_dir: Path) -> tuple[list[Path], list[str]]:
+    """Draw the PNG of each chart in ``figures_dir`` that ``publish`` left to draw; return the PNGs, and a problem
+    for each chart that could not be drawn (its SVG and the brief are whole; only that PNG file is missing)."""
+    drawn, problems = [], []
     for deferred in sorted(figures_dir.glob(f"*{DEFERRED_PNG}")):
-        fig, style = pickle.loads(deferred.read_bytes())
         png = deferred.with_name(deferred.name.removesuffix(DEFERRED_PNG) + ".png")
-        with matplotlib.rc_context(style):
-            _save_png(fig, png)
+        try:
+            fig, style = pickle.loads(deferred.read_bytes())
+            with matplotlib.rc_context(style):
+                _save_png(fig, png)
+            drawn.append(png)
+        except Exception as exc:
+            problems.append(f"figures/{png.name} not written ({type(exc).__name__}: {str(exc)[:120]}); the brief and the "
+                            "chart's SVG are complete")
         deferred.unlink()
-        drawn.append(png)
-    return drawn
+    return drawn, problems
 
 
 def coverage(doc_labels: Sequence[str], passages: Sequence[int], totals: Sequence[int], *, title: str) -> Figure:

@@ -151,7 +151,7 @@ def test_a_chart_whose_png_is_deferred_is_drawn_later_as_it_would_have_been(tmp_
     monkeypatch.setenv(DEFER_PNG_ENV, "1")
     charts.publish(fig, "later", "caption", tmp_path)
     assert not (tmp_path / "later.png").exists()
-    assert charts.draw_deferred(tmp_path) == [tmp_path / "later.png"]
+    assert charts.draw_deferred(tmp_path) == ([tmp_path / "later.png"], [])
     assert (tmp_path / "later.png").read_bytes() == (tmp_path / "now.png").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["later.png", "later.svg", "now.png", "now.svg"]
 
@@ -165,5 +165,34 @@ def test_a_chart_that_does_not_pickle_has_its_png_drawn_at_once(tmp_path, monkey
     monkeypatch.setenv(DEFER_PNG_ENV, "1")
     fig = charts.coverage(["Source A (2020)"], [3], [10], title="Coverage")
     fig.axes[0].xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))  # a lambda does not pickle
+    charts.publish(fig, "custom", "caption", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["custom.png", "custom.svg"]
+
+
+def test_a_deferred_chart_that_cannot_be_loaded_is_reported_not_fatal(tmp_path):
+    from pipeline import charts
+    from pipeline.config import DEFERRED_PNG
+
+    (tmp_path / f"broken{DEFERRED_PNG}").write_bytes(b"not a pickle")
+    drawn, problems = charts.draw_deferred(tmp_path)
+    assert drawn == [] and len(problems) == 1 and "figures/broken.png not written" in problems[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+class _FromTheNotebook:
+    """Stands for something a notebook defines: the build process could not load it from a pickle."""
+
+
+def test_a_chart_holding_something_the_notebook_defined_has_its_png_drawn_at_once(tmp_path, monkeypatch):
+    import __main__
+
+    from pipeline import charts
+    from pipeline.config import DEFER_PNG_ENV
+
+    monkeypatch.setattr(_FromTheNotebook, "__module__", "__main__")
+    monkeypatch.setattr(__main__, "_FromTheNotebook", _FromTheNotebook, raising=False)
+    monkeypatch.setenv(DEFER_PNG_ENV, "1")
+    fig = charts.coverage(["Source A (2020)"], [3], [10], title="Coverage")
+    fig.axes[0].brief_note = _FromTheNotebook()
     charts.publish(fig, "custom", "caption", tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["custom.png", "custom.svg"]
