@@ -208,8 +208,8 @@ def _capital_run_patterns() -> _RunPatterns:
     characters: the lookbehind and the ``[\d_’'-]*`` prefix of ``full`` say that. A token is capitalised
     when its first character ``isupper()``: ``re`` has no class for that, so it is built once from the
     Unicode table. The next token joins a run only after exactly one space. A single capitalised word is
-    never a name here, and asking for two tokens skips making a match object for each of them (a sentence
-    has three single ones to one run).
+    never a name here, and asking for two tokens skips making a match object for each of them (the
+    synthetic 1,000-document corpus has 94,000 single ones to 15,500 runs).
 
     ``re`` tests a character against the 1,100 capitals below U+10000 with one table lookup, but against
     the 700 above one by one: a class of all of them cost 6 times as much as the rest of the scan. So a
@@ -219,7 +219,7 @@ def _capital_run_patterns() -> _RunPatterns:
     ``full`` opens with a lookbehind, so ``re`` tries it at every character of the sentence. Where no
     capital directly follows one of [\d_’'-] (no ``mixed`` match), a run can only start at a capital not
     preceded by [\w’'-]: ``plain`` opens with the capitals' class, which ``re`` skips ahead to, and checks
-    the character before afterwards. On distinct sentences that is 4 times faster.
+    the character before afterwards: on that corpus the scan takes half the time (0.07 s against 0.13 s).
     """
     upper = capitals(CAPITALS_END)
     first = rf"[{re.escape(''.join(c for c in upper if c < chr(0x10000)))}\U00010000-\U0010ffff]"
@@ -309,14 +309,15 @@ def _mentions(paragraph: Paragraph, index: _AliasIndex, metonyms: bool,
         text = whole[start:end]
         aliases = pattern.findall(text)  # no match objects: where they are matters in few sentences
         people = _titled_people(text)
-        if not (aliases or people or (known and surnames.search(text))):
+        named = bool(known) and surnames.search(text) is not None
+        if not (aliases or people or named):
             continue  # most sentences: no id to make
         sid = paragraph.sentence_id(k)
         first = len(out)
         for alias in aliases:
             a = actors[alias]
             out.append(Mention(a.id, a.name, a.kind, pid, alias, a.role, sid))
-        if people or (known and surnames.search(text)):
+        if people or named:
             out[first:] = _with_people(text, pattern, out[first:], people, known, surnames, pid, sid)
     return out
 

@@ -312,17 +312,20 @@ class Builder:
 
     def _draw_deferred(self, staging: Path) -> None:
         """Draw the PNGs the notebooks left to the build (charts.publish) into the staging tree and into the parts'
-        cache entries (where a build stopped before this step left them undrawn)."""
+        cache entries (where a build stopped before this step left them undrawn). A chart that cannot be drawn is
+        reported, and its deferred file goes from both all the same."""
         if not any((staging / "figures").glob(f"*{DEFERRED_PNG}")):
             return  # none: matplotlib is not imported (0.3 s)
         from .charts import draw_deferred
 
         for part_dir, cached in self.part_dirs:
+            deferred = [p.name for p in (part_dir / "figures").glob(f"*{DEFERRED_PNG}")]
             drawn, problems = draw_deferred(part_dir / "figures")
-            for png in drawn:
-                for figures in (staging / "figures", cached / "figures"):
+            for figures in (staging / "figures", cached / "figures"):
+                for png in drawn:
                     shutil.copyfile(png, figures / png.name)
-                    (figures / (png.name.removesuffix(".png") + DEFERRED_PNG)).unlink(missing_ok=True)
+                for name in deferred:
+                    (figures / name).unlink(missing_ok=True)
             for problem in problems:
                 self.result.warnings.append(problem)
                 self.log(f"  warning: {problem}")

@@ -1,6 +1,7 @@
 """Charts in one house style. Each chart is saved as PNG and SVG under the figures directory and shown
-as an embedded SVG (vector in the PDF, no external file in the HTML). In a build the PNG is drawn
-later (``draw_deferred``): 0.07 s a chart, which the notebooks no longer wait for.
+as an embedded SVG (vector in the PDF, no external file in the HTML). In a build with a PDF of up to
+3,000 documents the PNG is drawn later, while the PDF renders (``draw_deferred``): 0.07 s a chart,
+which the notebooks no longer wait for.
 
 Figures are drawn with ``matplotlib.figure.Figure`` directly: no pyplot state, no GUI backend.
 """

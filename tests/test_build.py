@@ -119,11 +119,13 @@ def test_a_png_left_undrawn_in_the_cache_is_drawn_by_the_next_build(built, tmp_p
         env.setenv(DEFER_PNG_ENV, "1")
         charts.publish(charts.coverage(["A (2020)"], [1], [2], title="t"), png.stem, "caption", tmp_path / "made")
     shutil.copyfile(tmp_path / "made" / f"{png.stem}.png.deferred", figures / f"{png.stem}.png.deferred")
+    (figures / "broken.png.deferred").write_bytes(b"not a pickle")  # cannot be drawn: reported, not published
     result = build(Settings(corpus=settings.corpus, out=tmp_path / "out", codebook=settings.codebook, cache=tmp_path / "cache",
                             jobs=2), log=lambda line: None)
     assert len(result.cached) == len(PARTS)  # no notebook ran
     assert (tmp_path / "out" / "figures" / png.name).is_file() and png.is_file()
     assert not list((tmp_path / "out").rglob("*.deferred")) and not list(figures.glob("*.deferred"))
+    assert [w for w in result.warnings if "figures/broken.png not written" in w]
 
 
 def test_progress_names_each_notebook_with_its_time(built):
