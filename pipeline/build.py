@@ -17,9 +17,8 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,7 @@ from . import export, notebooks
 from .notebooks import notebook_parameters
 from .config import DEFERRED_PNG, PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
-from .execute import run_notebook, start_worker
+from .execute import run_notebook, start_worker, stop_kernels
 from .parallel import forks
 from .inputs import Inputs, context_summary, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
 from .records import release_memory
@@ -133,7 +132,7 @@ class Builder:
                 staging.mkdir(parents=True)
                 try:
                     executed = self.execute_parts(staging, pool)
-                    pool.shutdown(wait=False)  # workers stop their kernels (0.3 s) while this process assembles
+                    _stop(pool)  # the kernels are done
                     from .session import load_context
 
                     ctx = self.context or load_context(s.corpus, s.codebook, s.cache)  # from the cache
@@ -158,13 +157,13 @@ class Builder:
 
     # -- notebooks ------------------------------------------------------------------------------
 
-    def _start_pool(self) -> ProcessPoolExecutor:
+    def _start_pool(self) -> ThreadPoolExecutor:
         """The notebook workers, as many as the first stage has notebooks to run (at most --jobs), each starting its
         kernel as it starts (``start_worker``): a notebook never lands on a worker without one."""
         s = self.settings
         workers = min(s.jobs, max(1, len(self._stale_first_stage())))
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=start_worker,
-                                   initargs=(os.getpid(), str(s.notebooks), time.time(), self._defer_png()))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebooks", initializer=start_worker,
+                                  initargs=(str(s.notebooks), time.time()))
         for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
             pool.submit(int)
         return pool
@@ -183,7 +182,7 @@ class Builder:
         return [p for p in parts if not (s.cache / "parts" / part_key(p, self.inputs, notebook_parameters(p, s, s.out, s.out), None)
                                          / f"{p.name}.ipynb").is_file()]
 
-    def execute_parts(self, staging: Path, pool: ProcessPoolExecutor) -> dict[str, Path]:
+    def execute_parts(self, staging: Path, pool: ThreadPoolExecutor) -> dict[str, Path]:
         s = self.settings
         executed: dict[str, Path] = {}
         executed_dirs: list[Path] = []  # each part's directory, for the findings the next stage reads
@@ -203,7 +202,8 @@ class Builder:
                     reused.append((part, part_dir, cached))
                     continue
                 output = part_dir / f"{part.name}.ipynb"
-                future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout, time.time())
+                future = pool.submit(run_notebook, str(part.path(s.notebooks)), str(output), params, s.cell_timeout, time.time(),
+                                     self._defer_png())
                 pending[future] = (part, part_dir, cached)
             for part, part_dir, cached in reused:  # copied in once the notebooks to run have been handed out
                 shutil.rmtree(part_dir)
@@ -382,17 +382,11 @@ def _prepare_export() -> None:
     export.prepare()
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers now (a failed or interrupted build), and wait until they have: each kills its kernel first
-    (execute._stop_now)."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.terminate()
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.join(timeout=10)
+def _stop(pool: ThreadPoolExecutor) -> None:
+    """Stop the workers: no notebook starts any more, and every kernel is gone when this returns (the workers'
+    threads then see them dead and end)."""
     pool.shutdown(wait=False, cancel_futures=True)
+    stop_kernels()
 
 
 def _git_commit() -> str | None:

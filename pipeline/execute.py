@@ -1,15 +1,17 @@
-"""Running one notebook with papermill, in a worker process, and turning its failures into NotebookFailed.
+"""Running one notebook with papermill, in a worker thread of the build, and turning its failures into NotebookFailed.
 
-Kept apart from build.py so worker processes import only what execution needs.
+Each worker thread keeps a kernel (a child process of the build) for its notebooks. Threads, not processes: a
+worker process cost a Python start and 0.45 s of imports (papermill, nbclient, jupyter_client) before its kernel
+could even be launched, and the thread waits on its kernel with the GIL released.
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 import logging
-import multiprocessing.util
 import os
 import signal
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -17,20 +19,22 @@ from typing import Any
 
 from .config import DEFER_PNG_ENV
 from .errors import NotebookFailed
-from .parallel import die_with_parent
 
 
 # The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
-# failures reach us as exceptions, with the traceback saved in the output notebook.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+# failures reach us as exceptions, with the traceback saved in the output notebook. The history in memory is what
+# nbclient asks for; named here because a worker launches its first kernel itself (warm_up).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:"]
 
 
-def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, submitted_at: float | None = None) -> float:
+def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, submitted_at: float | None = None,
+                 defer_png: bool = False) -> float:
     """Execute ``source`` into ``output`` with the parameters; return seconds taken.
 
     With ``submitted_at`` (the build's ``time.time()`` when it asked for the notebook), the time is counted
-    from when this worker could first work on it: a worker's first notebook includes the worker's start and
-    its kernel's, as a papermill run does, and no notebook counts time spent queued behind another.
+    from when this worker could first work on it: a worker's first notebook includes its kernel's start, as a
+    papermill run does, and no notebook counts time spent queued behind another.
+    ``defer_png``: the kernel leaves the charts' PNGs for the build to draw (charts.publish).
 
     papermill writes the output notebook as it goes, so after a failure it holds the error banner
     and the traceback: that is the file the error message points to.
@@ -43,9 +47,11 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, 
     since = max(submitted_at, _WARM.get("free_since", time.time())) if submitted_at is not None else None
     name = Path(source).stem
     try:
+        # No cwd for papermill: it would chdir the whole build process, under the other workers' feet. The kernel
+        # is moved to the notebook's directory instead (prepare_kernel).
         papermill.execute_notebook(source, output, parameters=parameters, progress_bar=False, log_output=False,
-                                   execution_timeout=cell_timeout, start_timeout=60, cwd=str(Path(source).parent),
-                                   kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
+                                   execution_timeout=cell_timeout, start_timeout=60, kernel_name="python3", engine_name="warm",
+                                   extra_arguments=KERNEL_ARGUMENTS, notebook_dir=str(Path(source).parent), defer_png=defer_png)
     except papermill.PapermillExecutionError as exc:
         raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", output) from None
     except CellTimeoutError as exc:
@@ -59,28 +65,26 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, 
     return time.time() - since if since is not None else time.perf_counter() - started
 
 
-def start_worker(parent: int, cwd: str, spawned_at: float, defer_png: bool = False) -> None:
-    """Initializer of a notebook worker: die with the build, and start the kernel its first notebook will use.
-    ``spawned_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there.
-    ``defer_png``: the kernel leaves the charts' PNGs for the build to draw (config.DEFER_PNG_ENV)."""
-    _WARM["free_since"] = spawned_at
-    if defer_png:
-        os.environ[DEFER_PNG_ENV] = "1"  # the kernel inherits it
-    die_with_parent(parent)
-    signal.signal(signal.SIGTERM, _stop_now)
+def start_worker(cwd: str, started_at: float) -> None:
+    """Initializer of a notebook worker thread: start the kernel its first notebook will use.
+    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there."""
+    _WARM["free_since"] = started_at
     warm_up(cwd)
 
 
-def _stop_now(signum: int, frame: object) -> None:
-    """SIGTERM, from a build that failed or was interrupted: kill this worker's kernel before exiting. Left to notice
-    its parent's death (a second or so), the kernel went on writing its notebook's files into the build's staging
-    directory after the build had removed it."""
-    pid = getattr(getattr(_WARM.get("km"), "provisioner", None), "pid", None)
-    if pid:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)  # gone, not dying
-    os._exit(1)
+def stop_kernels() -> None:
+    """Kill every worker's kernel and wait until each is gone: at the end of a build, or when it failed or was
+    interrupted (its staging directory is removed next, and a dying kernel went on writing its notebook's files
+    into it for a second)."""
+    with _LOCK:
+        managers = list(_KERNELS)
+        _KERNELS.clear()
+    for km in managers:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
 
 
 def warm_up(cwd: str) -> None:
@@ -91,6 +95,12 @@ def warm_up(cwd: str) -> None:
     """
     import tempfile
 
+    from jupyter_core.utils import run_sync
+
+    try:  # launched first, the kernel starts (half a second) while this thread imports papermill
+        run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
+    except Exception:
+        _discard_kernel()
     import nbformat
     import papermill
 
@@ -100,8 +110,8 @@ def warm_up(cwd: str) -> None:
     with tempfile.TemporaryDirectory() as tmp, contextlib.suppress(Exception):
         path = str(Path(tmp) / "warm-up.ipynb")
         nbformat.write(nb, path)
-        papermill.execute_notebook(path, path, progress_bar=False, log_output=False, start_timeout=60, cwd=cwd,
-                                   kernel_name="python3", engine_name="warm", extra_arguments=KERNEL_ARGUMENTS)
+        papermill.execute_notebook(path, path, progress_bar=False, log_output=False, start_timeout=60, kernel_name="python3",
+                                   engine_name="warm", extra_arguments=KERNEL_ARGUMENTS, notebook_dir=cwd)
 
 
 def _failed_cell(output: str) -> int | None:
@@ -126,10 +136,37 @@ def _failed_cell(output: str) -> int | None:
 # kernel would hold (empty namespace, execution count 1, house chart style, working directory).
 # A kernel that died, timed out or failed to reset is shut down and replaced.
 
-_WARM: dict[str, Any] = {}  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
+class _PerThread(threading.local):
+    """A dict of its own in every thread."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.state[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.state
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.state.get(key, default)
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        return self.state.pop(key, default)
 
 
-def prepare_kernel(cwd: str) -> None:
+_WARM = _PerThread()  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
+_KERNELS: set = set()  # every worker's kernel manager, for stop_kernels
+_LOCK = threading.Lock()
+
+
+def prepare_kernel(cwd: str, defer_png: bool = False) -> None:
     """Runs inside the kernel before each notebook: the state of a fresh kernel, imports kept."""
     import matplotlib
 
@@ -143,6 +180,10 @@ def prepare_kernel(cwd: str) -> None:
             warnings.simplefilter("ignore")
             matplotlib.rcParams.update(_RC)
     os.chdir(cwd)
+    if defer_png:
+        os.environ[DEFER_PNG_ENV] = "1"
+    else:
+        os.environ.pop(DEFER_PNG_ENV, None)
     get_ipython().reset(new_session=True)  # type: ignore[name-defined]  # noqa: F821
 
 
@@ -161,14 +202,30 @@ def release_kernel() -> None:
 
 
 _RC = None
-_PREPARE = "from pipeline.execute import prepare_kernel as _p\n_p({cwd!r})"
+_PREPARE = "from pipeline.execute import prepare_kernel as _p\n_p({cwd!r}, {defer_png!r})"
 _RELEASE = "from pipeline.execute import release_kernel as _r\n_r()"
+
+
+def _kernel_manager(kernel_name: str):
+    """This worker's kernel manager, kept for its next notebooks, unless its kernel has exited since (stop_kernels)."""
+    process = getattr(getattr(_WARM.get("km"), "provisioner", None), "process", None)
+    if process is not None and process.poll() is not None:
+        _discard_kernel()
+    if "km" not in _WARM:
+        from jupyter_client.manager import AsyncKernelManager
+
+        _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
+        with _LOCK:
+            _KERNELS.add(_WARM["km"])
+    return _WARM["km"]
 
 
 def _discard_kernel() -> None:
     from jupyter_core.utils import run_sync
 
     km, kc = _WARM.pop("km", None), _WARM.pop("kc", None)
+    with _LOCK:
+        _KERNELS.discard(km)
     with contextlib.suppress(Exception):
         if kc is not None:
             kc.stop_channels()
@@ -178,7 +235,6 @@ def _discard_kernel() -> None:
 
 def _register_warm_engine() -> None:
     """papermill's nbclient engine, except that the worker's kernel is kept for its next notebook."""
-    from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
@@ -189,10 +245,8 @@ def _register_warm_engine() -> None:
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                      start_timeout=60, execution_timeout=None, **kwargs):
             kwargs.pop("input_path", None)
-            if "km" not in _WARM:
-                _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
-                multiprocessing.util.Finalize(None, _discard_kernel, exitpriority=10)
-            client = PapermillNotebookClient(nb_man, km=_WARM["km"], timeout=execution_timeout, startup_timeout=start_timeout,
+            prepare = _PREPARE.format(cwd=kwargs.pop("notebook_dir"), defer_png=kwargs.pop("defer_png", False))
+            client = PapermillNotebookClient(nb_man, km=_kernel_manager(kernel_name), timeout=execution_timeout, startup_timeout=start_timeout,
                                              kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
                                              stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
             client.kc = _WARM.get("kc")
@@ -203,8 +257,11 @@ def _register_warm_engine() -> None:
             try:
                 with client.setup_kernel():
                     _WARM["kc"] = client.kc
-                    reply = run_sync(client.kc.execute_interactive)(_PREPARE.format(cwd=os.getcwd()), silent=True,
-                                                                     store_history=False, timeout=start_timeout)
+                    try:
+                        reply = run_sync(client.kc.execute_interactive)(prepare, silent=True, store_history=False,
+                                                                         timeout=start_timeout)
+                    except TimeoutError as exc:
+                        raise RuntimeError(f"the kernel did not answer ({exc})") from None
                     if reply["content"]["status"] != "ok":
                         raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
                 executed = client.execute()

@@ -166,20 +166,40 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_a_stopped_worker_has_killed_its_kernel_when_the_stop_returns(tmp_path):
+def test_stopped_workers_have_killed_their_kernels_when_the_stop_returns(tmp_path):
     """A failed or interrupted build removes its staging directory once its workers are stopped: their kernels
-    must not outlive them, writing notebook files into it."""
-    import os
+    must not outlive the stop, writing notebook files into it."""
     import time as clock
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.build import _stop
     from pipeline.execute import start_worker
 
-    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=start_worker,
-                               initargs=(os.getpid(), str(tmp_path), clock.time()))
-    pid = pool.submit(_kernel_pid).result(timeout=120)
-    assert _running(pid)
+    pool = ThreadPoolExecutor(2, initializer=start_worker, initargs=(str(tmp_path), clock.time()))
+    pids = {pool.submit(_kernel_pid).result(timeout=120), pool.submit(_kernel_pid).result(timeout=120)}
+    assert all(_running(pid) for pid in pids)
     _stop(pool)
-    assert not _running(pid)
+    assert not any(_running(pid) for pid in pids)
+
+
+def test_a_notebook_runs_in_its_own_directory_and_the_build_stays_in_its_own(tmp_path):
+    """Workers are threads of the build: running a notebook must not move the build's working directory."""
+    import os
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    probe = notebook(sub / "cwd.ipynb", "import os\nprint(os.getcwd())")
+    before = os.getcwd()
+    run_notebook(probe, str(tmp_path / "out.ipynb"), {}, 60)
+    assert outputs(str(tmp_path / "out.ipynb")) == [f"{sub}\n"]
+    assert os.getcwd() == before
+
+
+def test_a_kernel_stopped_between_notebooks_is_replaced_for_the_next_one(tmp_path):
+    from pipeline.execute import stop_kernels
+
+    fine = notebook(tmp_path / "fine.ipynb", "print(6 * 7)")
+    run_notebook(fine, str(tmp_path / "out1.ipynb"), {}, 60)
+    stop_kernels()
+    run_notebook(fine, str(tmp_path / "out2.ipynb"), {}, 20)  # not a wait on the dead kernel until the timeout
+    assert outputs(str(tmp_path / "out2.ipynb")) == ["42\n"]
