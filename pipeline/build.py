@@ -103,7 +103,7 @@ class Builder:
             pool's thread runs): then they start after it."""
             nonlocal pool
             notebooks.check(s, codebook.theme_ids)
-            if not forks(to_analyse, s.jobs):
+            if pool is None and not forks(to_analyse, s.jobs):
                 pool = self._start_pool()
 
         try:
@@ -114,6 +114,10 @@ class Builder:
                 warnings = summary["warnings"]
                 self.context_bytes = summary["bytes"]
             else:
+                if not forks(len(self.inputs.documents), s.jobs):
+                    # Too few documents to fork for (the seeds): the workers launch their kernels before this process
+                    # imports the analysis (0.2 s). Bad input then stops them (below).
+                    pool = self._start_pool()
                 from .session import load_context
 
                 ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
