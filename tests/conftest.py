@@ -14,6 +14,8 @@ class SeedBuild:
     settings: Settings
     result: BuildResult
     log: list[str]
+    deferred_left: list[str]  # undrawn PNG files (charts.publish) anywhere under out/ or the cache, right after the build
+    cached_figures: list[str]  # the figure files in the cache's notebook results, right after the build
 
 
 @pytest.fixture(scope="session")
@@ -22,4 +24,8 @@ def seed_build(tmp_path_factory) -> SeedBuild:
     root = tmp_path_factory.mktemp("seed-build")
     settings = Settings(corpus=DEFAULT_CORPUS, out=root / "reports", codebook=DEFAULT_CODEBOOK, cache=root / "cache", jobs=2)
     log: list[str] = []
-    return SeedBuild(settings, build(settings, log=log.append), log)
+    result = build(settings, log=log.append)
+    # Recorded now: fault tests later share the cache, and a build they make fail leaves undrawn PNGs in it by design.
+    left = [str(p) for root in (settings.out, settings.cache) for p in root.rglob("*.deferred")]
+    figures = [p.name for p in (settings.cache / "parts").glob("*/figures/*")]
+    return SeedBuild(settings, result, log, left, figures)

@@ -79,14 +79,13 @@ def test_build_writes_html_pdf_notebooks_figures_and_manifest(built):
     assert not list(out.glob(".staging/*"))
 
 
-def test_every_chart_has_its_png_drawn_in_the_brief_and_in_the_cache(built):
+def test_every_chart_has_its_png_drawn_in_the_brief_and_in_the_cache(built, seed_build):
     """The kernels leave PNGs for the build to draw while the PDF renders (charts.publish): none is left undrawn."""
     settings, _, _ = built
     svgs = {p.stem for p in (settings.out / "figures").glob("*.svg")}
     assert svgs and {p.stem for p in (settings.out / "figures").glob("*.png")} == svgs
-    assert not list(settings.out.rglob("*.deferred")) and not list(settings.cache.rglob("*.deferred"))
-    cached = {p.stem for p in (settings.cache / "parts").glob("*/figures/*.png")}
-    assert cached == svgs
+    assert not seed_build.deferred_left
+    assert {name.removesuffix(".png") for name in seed_build.cached_figures if name.endswith(".png")} == svgs
 
 
 def test_kernels_leave_the_pngs_to_the_build_only_for_a_pdf_of_a_small_corpus(built, monkeypatch):
