@@ -189,7 +189,16 @@ def machine() -> dict:
     mem = psutil.virtual_memory().total / 2**30
     py = subprocess.run([PY, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True).stdout.strip()
     return {"cores": os.cpu_count(), "cpu": model, "ram_gib": round(mem, 1), "python": py, "os": platform.platform(),
-            "load_at_start": os.getloadavg()}
+            "load_at_start": os.getloadavg(), "loop_s_at_start": loop_seconds()}
+
+
+def loop_seconds() -> float:
+    """Seconds for a fixed pure-Python loop, best of 5: this machine's speed at the moment. It drifts by a factor of
+    two between hours here, and not every case follows it alike (process starts less than computation), so ratios
+    from runs at different loop times do not compare."""
+    code = "import time\nbest = 9.0\nfor _ in range(5):\n    t = time.perf_counter(); s = 0\n" \
+           "    for i in range(3_000_000): s += i\n    best = min(best, time.perf_counter() - t)\nprint(best)"
+    return round(float(subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True).stdout), 3)
 
 
 def pdf_pages(path: Path) -> int | None:
@@ -570,6 +579,7 @@ class Bench:
             self.small_add()
         if a.profile:
             self.profiles()
+        self.info["machine"]["loop_s_at_end"] = loop_seconds()
 
     # -- report -------------------------------------------------------------------------------------
 
@@ -583,6 +593,8 @@ class Bench:
                  f"Run {self.info.get('date') or dt.datetime.now().strftime('%Y-%m-%d %H:%M')} with `{' '.join(self.info['command'])}`. "
                  f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}, {m['os']}; "
                  f"load average at start {m['load_at_start'][0]:.2f}.", "",
+                 f"Speed check (a fixed Python loop, best of 5, `loop_seconds`): {m.get('loop_s_at_start', '–')} s at the start, "
+                 f"{m.get('loop_s_at_end', '–')} s at the end. Runs at different loop times do not compare.", "",
                  "Whole-process wall times; median of n runs; peak MiB = largest sum of RSS over the process tree (the build, its "
                  "workers, kernels and the PDF child), sampled every 50 ms. The machine is shared (2 cores, other sessions run "
                  "tests): spreads of ±20 % are noise, compare ratios measured in the same run.", "",

@@ -6,6 +6,7 @@ could even be launched, and the thread waits on its kernel with the GIL released
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import logging
@@ -164,6 +165,7 @@ class _PerThread(threading.local):
 _WARM = _PerThread()  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
 _KERNELS: set = set()  # every worker's kernel manager, for stop_kernels
 _LOCK = threading.Lock()
+atexit.register(stop_kernels)  # a process that ran notebooks outside a build (tests, scripts) leaves no kernel behind
 
 
 def prepare_kernel(cwd: str, defer_png: bool = False) -> None:
