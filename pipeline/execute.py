@@ -15,8 +15,8 @@ import signal
 import threading
 import time
 import warnings
+from collections import UserDict
 from pathlib import Path
-from typing import Any
 
 from .config import DEFER_PNG_ENV
 from .errors import NotebookFailed
@@ -137,29 +137,8 @@ def _failed_cell(output: str) -> int | None:
 # kernel would hold (empty namespace, execution count 1, house chart style, working directory).
 # A kernel that died, timed out or failed to reset is shut down and replaced.
 
-class _PerThread(threading.local):
+class _PerThread(UserDict, threading.local):
     """A dict of its own in every thread."""
-
-    def __init__(self) -> None:
-        self.state: dict[str, Any] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        return self.state[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.state[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.state[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.state
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.state.get(key, default)
-
-    def pop(self, key: str, default: Any = None) -> Any:
-        return self.state.pop(key, default)
 
 
 _WARM = _PerThread()  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")

@@ -169,30 +169,44 @@ def _running(pid: int) -> bool:
 def test_stopped_workers_have_killed_their_kernels_when_the_stop_returns(tmp_path):
     """A failed or interrupted build removes its staging directory once its workers are stopped: their kernels
     must not outlive the stop, writing notebook files into it."""
+    import threading
     import time as clock
     from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.build import _stop
     from pipeline.execute import start_worker
 
+    both = threading.Barrier(2, timeout=120)  # each worker answers once both have started: two kernels
+
+    def kernel_pid() -> int:
+        both.wait()
+        return _kernel_pid()
+
     pool = ThreadPoolExecutor(2, initializer=start_worker, initargs=(str(tmp_path), clock.time()))
-    pids = {pool.submit(_kernel_pid).result(timeout=120), pool.submit(_kernel_pid).result(timeout=120)}
-    assert all(_running(pid) for pid in pids)
+    pids = {f.result(timeout=180) for f in [pool.submit(kernel_pid), pool.submit(kernel_pid)]}
+    assert len(pids) == 2 and all(_running(pid) for pid in pids)
     _stop(pool)
     assert not any(_running(pid) for pid in pids)
 
 
-def test_a_notebook_runs_in_its_own_directory_and_the_build_stays_in_its_own(tmp_path):
-    """Workers are threads of the build: running a notebook must not move the build's working directory."""
+def test_running_a_notebook_leaves_the_build_in_its_directory_and_the_notebook_in_its_own(tmp_path):
+    """Workers are threads of the build: a notebook's run must not move the build's working directory, even
+    while it runs (papermill's cwd= would, under the other workers' and the build's feet)."""
     import os
+    import threading
 
     sub = tmp_path / "sub"
     sub.mkdir()
-    probe = notebook(sub / "cwd.ipynb", "import os\nprint(os.getcwd())")
+    probe = notebook(sub / "cwd.ipynb", "import os, time\nprint(os.getcwd())\ntime.sleep(2)")
     before = os.getcwd()
-    run_notebook(probe, str(tmp_path / "out.ipynb"), {}, 60)
+    run = threading.Thread(target=run_notebook, args=(probe, str(tmp_path / "out.ipynb"), {}, 60))
+    run.start()
+    seen = set()
+    while run.is_alive():
+        seen.add(os.getcwd())
+        run.join(0.01)
+    assert seen == {before}
     assert outputs(str(tmp_path / "out.ipynb")) == [f"{sub}\n"]
-    assert os.getcwd() == before
 
 
 def test_a_kernel_stopped_between_notebooks_is_replaced_for_the_next_one(tmp_path):
