@@ -53,9 +53,6 @@ class NotebookFailed(BriefError):
         saved = f"; the failed notebook is saved at {saved_at}" if saved_at else ""
         super().__init__(f"notebook {notebook} failed {where}: {error}{saved}. The previous brief is unchanged.")
 
-    def __reduce__(self):  # an exception sent between processes must survive pickling with all its fields
-        return (type(self), (self.notebook, self.cell, self.error, self.saved_at))
-
 
 class BuildLocked(BriefError):
     """Another build holds the lock on the output directory."""

@@ -1,8 +1,9 @@
 """Running one notebook with papermill, in a worker thread of the build, and turning its failures into NotebookFailed.
 
 Each worker thread keeps a kernel (a child process of the build) for its notebooks. Threads, not processes: a
-worker process cost a Python start and 0.45 s of imports (papermill, nbclient, jupyter_client) before its kernel
-could even be launched, and the thread waits on its kernel with the GIL released.
+worker process cost a Python start and 0.5-0.7 s of imports (papermill, nbclient, jupyter_client; measured on a slow
+hour of the 2-core machine) before its kernel could even be launched, and the thread waits on its kernel with the GIL
+released.
 """
 from __future__ import annotations
 

@@ -215,5 +215,22 @@ def test_a_kernel_stopped_between_notebooks_is_replaced_for_the_next_one(tmp_pat
     fine = notebook(tmp_path / "fine.ipynb", "print(6 * 7)")
     run_notebook(fine, str(tmp_path / "out1.ipynb"), {}, 60)
     stop_kernels()
-    run_notebook(fine, str(tmp_path / "out2.ipynb"), {}, 20)  # not a wait on the dead kernel until the timeout
+    run_notebook(fine, str(tmp_path / "out2.ipynb"), {}, 60)  # on the dead kernel it raised TimeoutError after 60 s
     assert outputs(str(tmp_path / "out2.ipynb")) == ["42\n"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_script_that_ran_a_notebook_leaves_no_kernel_when_it_exits(tmp_path):
+    """Kernels are children of the process that ran the notebooks: outside a build, its exit stops them."""
+    import subprocess
+    import sys
+
+    fine = notebook(tmp_path / "fine.ipynb", "x = 1")
+    script = ("from pipeline import execute\n"
+              f"execute.run_notebook({fine!r}, {str(tmp_path / 'out.ipynb')!r}, {{}}, 60)\n"
+              "print(execute._WARM['km'].provisioner.pid)")
+    # Output to a file, not a pipe: the kernel inherits it, and reading a pipe to its end would wait for the kernel too.
+    with open(tmp_path / "stdout", "w") as out:
+        subprocess.run([sys.executable, "-c", script], stdout=out, stderr=subprocess.DEVNULL, timeout=180, check=True)
+    pid = int((tmp_path / "stdout").read_text().split()[-1])
+    assert not _running(pid)  # at once: not left to notice its parent's exit a second later
