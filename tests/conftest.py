@@ -1,7 +1,9 @@
 """Fixtures shared by the end-to-end tests: one build of the seed corpus per test session."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ class SeedBuild:
     result: BuildResult
     log: list[str]
     deferred_left: list[str]  # undrawn PNG files (charts.publish) anywhere under out/ or the cache, right after the build
-    cached_figures: list[str]  # the figure files in the cache's notebook results, right after the build
+    cache_as_built: Path  # a copy of the cache right after the build
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +27,8 @@ def seed_build(tmp_path_factory) -> SeedBuild:
     settings = Settings(corpus=DEFAULT_CORPUS, out=root / "reports", codebook=DEFAULT_CODEBOOK, cache=root / "cache", jobs=2)
     log: list[str] = []
     result = build(settings, log=log.append)
-    # Recorded now: fault tests later share the cache, and a build they make fail leaves undrawn PNGs in it by design.
+    # Recorded now: fault tests later share the cache, and a build they make fail leaves undrawn PNGs in it by design
+    # (in the entries of this build too: they run the same notebooks on the same corpus).
     left = [str(p) for root in (settings.out, settings.cache) for p in root.rglob("*.deferred")]
-    figures = [p.name for p in (settings.cache / "parts").glob("*/figures/*")]
-    return SeedBuild(settings, result, log, left, figures)
+    shutil.copytree(settings.cache, root / "cache-as-built")
+    return SeedBuild(settings, result, log, left, root / "cache-as-built")

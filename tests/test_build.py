@@ -85,7 +85,7 @@ def test_every_chart_has_its_png_drawn_in_the_brief_and_in_the_cache(built, seed
     svgs = {p.stem for p in (settings.out / "figures").glob("*.svg")}
     assert svgs and {p.stem for p in (settings.out / "figures").glob("*.png")} == svgs
     assert not seed_build.deferred_left
-    assert {name.removesuffix(".png") for name in seed_build.cached_figures if name.endswith(".png")} == svgs
+    assert {p.stem for p in (seed_build.cache_as_built / "parts").glob("*/figures/*.png")} == svgs
 
 
 def test_kernels_leave_the_pngs_to_the_build_only_for_a_pdf_of_a_small_corpus(built, monkeypatch):
@@ -104,13 +104,13 @@ def test_kernels_leave_the_pngs_to_the_build_only_for_a_pdf_of_a_small_corpus(bu
     assert not Builder(settings, inputs=inputs)._defer_png()
 
 
-def test_a_png_left_undrawn_in_the_cache_is_drawn_by_the_next_build(built, tmp_path, monkeypatch):
+def test_a_png_left_undrawn_in_the_cache_is_drawn_by_the_next_build(built, seed_build, tmp_path, monkeypatch):
     """A build stopped between a notebook and the PDF leaves its charts' PNGs undrawn in the cache entry."""
     from pipeline import charts
     from pipeline.config import DEFER_PNG_ENV
 
     settings, _, _ = built
-    shutil.copytree(settings.cache, tmp_path / "cache")
+    shutil.copytree(seed_build.cache_as_built, tmp_path / "cache")
     figures = next((tmp_path / "cache" / "parts").glob("*/figures"))
     png = next(figures.glob("*.png"))
     png.unlink()
