@@ -67,11 +67,12 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, 
     return time.time() - since if since is not None else time.perf_counter() - started
 
 
-def start_worker(cwd: str, started_at: float) -> None:
+def start_worker(cwd: str, started_at: float, launched: threading.Semaphore | None = None) -> None:
     """Initializer of a notebook worker thread: start the kernel its first notebook will use.
-    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there."""
+    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there.
+    ``launched`` is released once the kernel's process is launched (or failed to be), before the warm-up goes on."""
     _WARM["free_since"] = started_at
-    warm_up(cwd)
+    warm_up(cwd, launched)
 
 
 def stop_kernels() -> None:
@@ -89,9 +90,10 @@ def stop_kernels() -> None:
                 os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
 
 
-def warm_up(cwd: str) -> None:
+def warm_up(cwd: str, launched: threading.Semaphore | None = None) -> None:
     """Start this worker's kernel and import the pipeline into it while the build process analyses the
-    documents, so that the first notebook waits for neither.
+    documents, so that the first notebook waits for neither. ``launched`` is released once the kernel's process
+    is launched (or failed to be).
 
     Any failure is left to the first notebook, which starts its own kernel and reports the problem.
     """
@@ -100,9 +102,13 @@ def warm_up(cwd: str) -> None:
     from jupyter_core.utils import run_sync
 
     try:  # launched first, the kernel starts (half a second) while this thread imports papermill
-        run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
-    except Exception:
-        _discard_kernel()
+        try:
+            run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
+        except Exception:
+            _discard_kernel()
+    finally:
+        if launched is not None:
+            launched.release()
     import nbformat
     import papermill
 

@@ -89,6 +89,21 @@ def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, m
     warm_up(str(tmp_path))  # does not raise: the build goes on and the notebook reports the problem with its name
 
 
+def test_a_warm_up_signals_the_launch_even_when_the_kernel_does_not_start(tmp_path, monkeypatch):
+    """The build waits for that signal before it goes on: a launch that fails must not leave it waiting."""
+    import threading
+
+    from pipeline import execute
+
+    def no_manager(kernel_name):
+        raise RuntimeError("no kernel spec")
+
+    monkeypatch.setattr(execute, "_kernel_manager", no_manager)
+    launched = threading.Semaphore(0)
+    warm_up(str(tmp_path), launched)
+    assert launched.acquire(timeout=0)
+
+
 def test_an_idle_kernel_holds_none_of_its_last_notebooks_variables(tmp_path):
     from jupyter_core.utils import run_sync
 
