@@ -682,19 +682,23 @@ class Bench:
         why = f"– (set-up build of {small:,} docs: {setup.failures()})" if setup and setup.failures() else "–"
         row(f"one document added to {small:,} docs < 15 s", f"{c.median:.1f} s" if c and c.median else why,
             c.median < 15 if c and c.median else None)
-        rates, bounds = [], []
-        for case in self.cases.values():
-            if case.name.startswith("corpus stage") and "jobs" not in case.name:
-                label = case.name.removeprefix("corpus stage, ")
-                r = [e.get("mb_per_s") for e in case.extra if e and e.get("mb_per_s")]
-                if r:
-                    rates.append((label, statistics.median(r)))
-                elif case.runs and all(x.timed_out for x in case.runs):  # stopped: an upper bound on the rate
-                    mb = float(re.search(r"\(([\d.]+) MB\)", case.name).group(1))
-                    bounds.append((label, mb / max(x.wall for x in case.runs)))
-        text = "; ".join([f"{n}: {v:.2f} MB/s" for n, v in rates] + [f"{n}: < {v:.2f} MB/s (stopped)" for n, v in bounds])
-        row("corpus stage ≥ 2 MB/s (one core)", text or "–",
-            min(v for _, v in rates + bounds) >= 2 and not bounds if rates or bounds else None)
+        # DESIGN.md's corpus stage is validate, decode, clean, segment; the build's first step adds coding and
+        # extraction. Both rates are shown, each with its verdict.
+        for key, what in (("mb_per_s", "corpus, coding and extraction (the build's first step)"),
+                          ("mb_per_s_load_corpus", "corpus stage as DESIGN.md draws it (validate, decode, clean, segment)")):
+            rates, bounds = [], []
+            for case in self.cases.values():
+                if case.name.startswith("corpus stage") and "jobs" not in case.name:
+                    label = case.name.removeprefix("corpus stage, ")
+                    r = [e.get(key) for e in case.extra if e and e.get(key)]
+                    if r:
+                        rates.append((label, statistics.median(r)))
+                    elif case.runs and all(x.timed_out for x in case.runs):  # stopped: an upper bound on the rate
+                        mb = float(re.search(r"\(([\d.]+) MB\)", case.name).group(1))
+                        bounds.append((label, mb / max(x.wall for x in case.runs)))
+            text = "; ".join([f"{n}: {v:.2f} MB/s" for n, v in rates] + [f"{n}: < {v:.2f} MB/s (stopped)" for n, v in bounds])
+            row(f"{what} ≥ 2 MB/s (one core)", text or "–",
+                min(v for _, v in rates + bounds) >= 2 and not bounds if rates or bounds else None)
         large = self.args.docs_large
         c = self.cases.get(f"brief build, {large:,} docs, cold")
         row(f"{large:,}-document brief < 120 s", f"{c.median:.0f} s" if c and c.median else (c.failures() if c else "–"),
