@@ -43,7 +43,6 @@ EARLY_CONTEXT_BYTES = 32 * 2**20  # a cached context up to this size loads while
 # the PNGs would come after the PDF (+1.7 s there).
 DEFER_PNG_DOCUMENTS = 3000
 KERNEL_LAUNCH_WAIT = 10.0  # seconds the build waits for its workers to launch their kernels before it goes on anyway
-WORKERS_STOP_WAIT = 10.0  # seconds a stopped build waits for its workers' threads to end (their kernels are dead)
 
 
 @dataclass
@@ -397,14 +396,10 @@ def _prepare_export() -> None:
 
 
 def _stop(pool: ThreadPoolExecutor) -> None:
-    """Stop the workers: no notebook starts any more, every kernel is gone, and the workers' threads have ended
-    when this returns (or WORKERS_STOP_WAIT passed). A worker whose kernel died under its notebook writes that
-    notebook into staging as it ends; staging is removed next, and a write during its removal left it behind."""
+    """Stop the workers: no notebook starts any more, and every kernel is gone when this returns (the workers'
+    threads then see them dead and end)."""
     pool.shutdown(wait=False, cancel_futures=True)
     stop_kernels()
-    deadline = time.monotonic() + WORKERS_STOP_WAIT
-    for thread in list(pool._threads):  # the executor's own threads: it offers no bounded wait for them
-        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _git_commit() -> str | None:

@@ -226,29 +226,6 @@ def test_stopped_workers_have_killed_their_kernels_when_the_stop_returns(tmp_pat
     assert not any(_running(pid) for pid in pids)
 
 
-def test_a_stop_returns_once_the_workers_threads_have_ended(tmp_path):
-    """A worker whose kernel is killed under its notebook writes that notebook out as it ends: into staging, which the
-    build removes once the stop returns (a write during the removal left staging behind, in CI)."""
-    import threading
-    import time as clock
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pipeline.build import _stop
-    from pipeline.execute import start_worker
-
-    started = tmp_path / "started"
-    slow = notebook(tmp_path / "slow.ipynb", f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(120)")
-    pool = ThreadPoolExecutor(1, initializer=start_worker, initargs=(str(tmp_path), clock.time()))
-    running = pool.submit(run_notebook, slow, str(tmp_path / "out.ipynb"), {}, 300)
-    deadline = clock.monotonic() + 120
-    while not started.exists() and clock.monotonic() < deadline:
-        clock.sleep(0.1)
-    workers = [t for t in threading.enumerate() if t is not threading.current_thread() and t.name.startswith("ThreadPoolExecutor")]
-    _stop(pool)
-    assert workers and not any(t.is_alive() for t in workers)
-    assert running.done()
-
-
 def test_stopped_workers_leave_no_zmq_socket_open(tmp_path):
     """A manager or client left to the garbage collector with a socket open makes zmq's Context.term wait for it
     forever, in whichever collection meets it: the test suite once hung there, in a later build's gc.collect."""
