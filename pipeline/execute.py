@@ -82,27 +82,16 @@ def start_worker(cwd: str, started_at: float, launched: threading.Semaphore | No
 def stop_kernels() -> None:
     """Kill every worker's kernel and wait until each is gone: at the end of a build, or when it failed or was
     interrupted (its staging directory is removed next, and a dying kernel went on writing its notebook's files
-    into it for a second). Then close their sockets: a manager or client left for the garbage collector with a
-    socket open makes zmq's ``Context.term`` wait for that socket forever, in whatever collection meets it first."""
+    into it for a second)."""
     with _LOCK:
-        kernels = list(_KERNELS.items())
+        managers = list(_KERNELS)
         _KERNELS.clear()
-    for km, _ in kernels:
+    for km in managers:
         pid = getattr(getattr(km, "provisioner", None), "pid", None)
         if pid:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
-    if not kernels:
-        return
-    from jupyter_core.utils import ensure_async, run_sync
-
-    for km, kc in kernels:
-        with contextlib.suppress(Exception):
-            if kc is not None:
-                kc.stop_channels()
-        with contextlib.suppress(Exception):
-            run_sync(ensure_async)(km.cleanup_resources())  # a coroutine for the async manager
 
 
 def warm_up(cwd: str, launched: threading.Semaphore | None = None) -> None:
@@ -154,7 +143,7 @@ class _PerThread(UserDict, threading.local):
 
 
 _WARM = _PerThread()  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
-_KERNELS: dict = {}  # every worker's kernel manager and its client (None until a notebook made one), for stop_kernels
+_KERNELS: set = set()  # every worker's kernel manager, for stop_kernels
 _LOCK = threading.Lock()
 atexit.register(stop_kernels)  # a process that ran notebooks outside a build (tests, scripts) leaves no kernel behind
 
@@ -209,7 +198,7 @@ def _kernel_manager(kernel_name: str):
 
         _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
         with _LOCK:
-            _KERNELS[_WARM["km"]] = None
+            _KERNELS.add(_WARM["km"])
     return _WARM["km"]
 
 
@@ -218,7 +207,7 @@ def _discard_kernel() -> None:
 
     km, kc = _WARM.pop("km", None), _WARM.pop("kc", None)
     with _LOCK:
-        _KERNELS.pop(km, None)
+        _KERNELS.discard(km)
     with contextlib.suppress(Exception):
         if kc is not None:
             kc.stop_channels()
@@ -250,9 +239,6 @@ def _register_warm_engine() -> None:
             try:
                 with client.setup_kernel():
                     _WARM["kc"] = client.kc
-                    with _LOCK:
-                        if client.km in _KERNELS:
-                            _KERNELS[client.km] = client.kc
                     try:
                         reply = run_sync(client.kc.execute_interactive)(prepare, silent=True, store_history=False,
                                                                          timeout=start_timeout)

@@ -116,7 +116,7 @@ def test_the_notebook_workers_have_launched_their_kernels_when_the_pool_is_hande
     pool = Builder(settings)._start_pool()
     try:
         with execute._LOCK:
-            pids = [km.provisioner.pid for km in execute._KERNELS.keys() - before if km.has_kernel]
+            pids = [km.provisioner.pid for km in execute._KERNELS - before if km.has_kernel]
         assert len(pids) == 2 and all(Path(f"/proc/{pid}").exists() for pid in pids)
     finally:
         _stop(pool)

@@ -226,25 +226,6 @@ def test_stopped_workers_have_killed_their_kernels_when_the_stop_returns(tmp_pat
     assert not any(_running(pid) for pid in pids)
 
 
-def test_stopped_workers_leave_no_zmq_socket_open(tmp_path):
-    """A manager or client left to the garbage collector with a socket open makes zmq's Context.term wait for it
-    forever, in whichever collection meets it: the test suite once hung there, in a later build's gc.collect."""
-    import time as clock
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pipeline import execute
-    from pipeline.build import _stop
-    from pipeline.execute import start_worker
-
-    probe = notebook(tmp_path / "probe.ipynb", "print(1)")
-    pool = ThreadPoolExecutor(1, initializer=start_worker, initargs=(str(tmp_path), clock.time()))
-    pool.submit(run_notebook, probe, str(tmp_path / "out.ipynb"), {}, 60).result(timeout=180)
-    km, kc = pool.submit(lambda: (execute._WARM["km"], execute._WARM["kc"])).result(timeout=60)
-    _stop(pool)
-    assert km.context.closed and kc.context.closed
-    assert not kc.hb_channel.is_alive()
-
-
 def test_running_a_notebook_leaves_the_build_in_its_directory_and_the_notebook_in_its_own(tmp_path):
     """Workers are threads of the build: a notebook's run must not move the build's working directory, even
     while it runs (papermill's cwd= would, under the other workers' and the build's feet)."""
