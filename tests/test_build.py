@@ -6,13 +6,12 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from pipeline.build import build
-from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, NOTEBOOKS_DIR, PARTS, Settings
+from pipeline.config import NOTEBOOKS_DIR, PARTS, Settings
 
 PART_HEADINGS = ["Key findings", "The corpus", "Russian soft power", "Xinjiang", "EAEU versus BRI", "CSTO perception",
                  "Methods and quality", "Source passages"]
@@ -103,23 +102,6 @@ def test_kernels_leave_the_pngs_to_the_build_only_for_a_pdf_of_a_small_corpus(bu
     assert not Builder(dataclasses.replace(settings, pdf=False), inputs=inputs)._defer_png()
     monkeypatch.setattr(build_module, "DEFER_PNG_DOCUMENTS", len(inputs.documents) - 1)
     assert not Builder(settings, inputs=inputs)._defer_png()
-
-
-def test_the_notebook_workers_have_launched_their_kernels_when_the_pool_is_handed_over(tmp_path):
-    """The build waits for the launches before analysing the documents, which would slow them (one interpreter)."""
-    from pipeline import execute
-    from pipeline.build import Builder, _stop
-
-    settings = Settings(corpus=DEFAULT_CORPUS, out=tmp_path / "out", codebook=DEFAULT_CODEBOOK, cache=tmp_path / "cache", jobs=2)
-    with execute._LOCK:
-        before = set(execute._KERNELS)  # kernels of earlier tests' threads
-    pool = Builder(settings)._start_pool()
-    try:
-        with execute._LOCK:
-            pids = [km.provisioner.pid for km in execute._KERNELS - before if km.has_kernel]
-        assert len(pids) == 2 and all(Path(f"/proc/{pid}").exists() for pid in pids)
-    finally:
-        _stop(pool)
 
 
 def test_a_png_left_undrawn_in_the_cache_is_drawn_by_the_next_build(built, seed_build, tmp_path, monkeypatch):
