@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,7 +41,6 @@ EARLY_CONTEXT_BYTES = 32 * 2**20  # a cached context up to this size loads while
 # (charts.publish). Beyond, the data tables fill that time alone (10,000 documents: 3.4 s of the PDF's 3.9 s) and
 # the PNGs would come after the PDF (+1.7 s there).
 DEFER_PNG_DOCUMENTS = 3000
-KERNEL_LAUNCH_WAIT = 10.0  # seconds the build waits for its workers to launch their kernels before it goes on anyway
 
 
 @dataclass
@@ -168,17 +166,10 @@ class Builder:
         kernel as it starts (``start_worker``): a notebook never lands on a worker without one."""
         s = self.settings
         workers = min(s.jobs, max(1, len(self._stale_first_stage())))
-        launched = threading.Semaphore(0)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebooks", initializer=start_worker,
-                                  initargs=(str(s.notebooks), time.time(), launched))
+                                  initargs=(str(s.notebooks), time.time()))
         for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
             pool.submit(int)
-        # Until the kernels' processes are launched, this thread would share the interpreter with the workers that
-        # launch them (importing jupyter_client): the kernels, the longer task, would boot later on the idle core.
-        deadline = time.monotonic() + KERNEL_LAUNCH_WAIT
-        for _ in range(workers):
-            if not launched.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                break
         return pool
 
     def _defer_png(self) -> bool:

@@ -26,11 +26,7 @@ from .errors import NotebookFailed
 # The kernel's own log (TCP without encryption, KeyboardInterrupt at shutdown) is noise here:
 # failures reach us as exceptions, with the traceback saved in the output notebook. The history in memory is what
 # nbclient asks for; named here because a worker launches its first kernel itself (warm_up).
-# The kernel imports what every notebook does as it starts, before it answers: sent as a cell, the imports waited
-# for the worker thread to import papermill, in the build's interpreter, while the build analysed the documents.
-# (A failing import is left to the notebook, which reports it.)
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:",
-                    "--IPKernelApp.exec_lines=import pipeline.session, pipeline.sections, pipeline.overview, pipeline.execute"]
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:"]
 
 
 def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, submitted_at: float | None = None,
@@ -71,12 +67,11 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, 
     return time.time() - since if since is not None else time.perf_counter() - started
 
 
-def start_worker(cwd: str, started_at: float, launched: threading.Semaphore | None = None) -> None:
+def start_worker(cwd: str, started_at: float) -> None:
     """Initializer of a notebook worker thread: start the kernel its first notebook will use.
-    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there.
-    ``launched`` is released once the kernel's process is launched (or failed to be), before the warm-up goes on."""
+    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there."""
     _WARM["free_since"] = started_at
-    warm_up(cwd, launched)
+    warm_up(cwd)
 
 
 def stop_kernels() -> None:
@@ -94,26 +89,31 @@ def stop_kernels() -> None:
                 os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
 
 
-def warm_up(cwd: str, launched: threading.Semaphore | None = None) -> None:
-    """Start this worker's kernel, which imports the pipeline (KERNEL_ARGUMENTS) while this thread imports papermill
-    and the build process analyses the documents, so that the first notebook waits for neither. ``launched`` is
-    released once the kernel's process is launched (or failed to be).
+def warm_up(cwd: str) -> None:
+    """Start this worker's kernel and import the pipeline into it while the build process analyses the
+    documents, so that the first notebook waits for neither.
 
     Any failure is left to the first notebook, which starts its own kernel and reports the problem.
     """
+    import tempfile
+
     from jupyter_core.utils import run_sync
 
-    try:
-        try:
-            run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
-        except Exception:
-            _discard_kernel()
-    finally:
-        if launched is not None:
-            launched.release()
-    import papermill  # noqa: F401  (for the first notebook)
+    try:  # launched first, the kernel starts (half a second) while this thread imports papermill
+        run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
+    except Exception:
+        _discard_kernel()
+    import nbformat
+    import papermill
 
     _register_warm_engine()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import pipeline.session, pipeline.sections, pipeline.overview")],
+                                  metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+    with tempfile.TemporaryDirectory() as tmp, contextlib.suppress(Exception):
+        path = str(Path(tmp) / "warm-up.ipynb")
+        nbformat.write(nb, path)
+        papermill.execute_notebook(path, path, progress_bar=False, log_output=False, start_timeout=60, kernel_name="python3",
+                                   engine_name="warm", extra_arguments=KERNEL_ARGUMENTS, notebook_dir=cwd)
 
 
 def _failed_cell(output: str) -> int | None:

@@ -80,50 +80,13 @@ def test_a_warmed_up_worker_runs_its_first_notebook_in_the_kernel_it_started(tmp
 
 
 def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, monkeypatch):
-    from pipeline import execute
+    import papermill
 
     def no_kernel(*args, **kwargs):
         raise RuntimeError("Kernel died before replying to kernel_info")
 
-    execute._discard_kernel()
-    monkeypatch.setattr(execute, "_kernel_manager", no_kernel)
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
     warm_up(str(tmp_path))  # does not raise: the build goes on and the notebook reports the problem with its name
-    assert "km" not in execute._WARM
-
-
-def test_a_warmed_up_kernel_has_imported_the_pipeline_before_its_first_notebook(tmp_path):
-    from jupyter_core.utils import run_sync
-
-    from pipeline import execute
-
-    execute._discard_kernel()
-    warm_up(str(tmp_path))
-    client = execute._WARM["km"].client()
-    client.start_channels()
-    try:
-        run_sync(client.wait_for_ready)(timeout=60)
-        names = []
-        reply = run_sync(client.execute_interactive)("import sys\nprint(sorted(m for m in sys.modules if m.startswith('pipeline.')))",
-                                                     output_hook=lambda msg: names.append(msg["content"].get("text", "")), timeout=60)
-    finally:
-        client.stop_channels()
-    assert reply["content"]["status"] == "ok"
-    assert all(f"'pipeline.{m}'" in "".join(names) for m in ("session", "sections", "overview", "charts", "execute"))
-
-
-def test_a_warm_up_signals_the_launch_even_when_the_kernel_does_not_start(tmp_path, monkeypatch):
-    """The build waits for that signal before it goes on: a launch that fails must not leave it waiting."""
-    import threading
-
-    from pipeline import execute
-
-    def no_manager(kernel_name):
-        raise RuntimeError("no kernel spec")
-
-    monkeypatch.setattr(execute, "_kernel_manager", no_manager)
-    launched = threading.Semaphore(0)
-    warm_up(str(tmp_path), launched)
-    assert launched.acquire(timeout=0)
 
 
 def test_an_idle_kernel_holds_none_of_its_last_notebooks_variables(tmp_path):
