@@ -28,7 +28,8 @@ from .config import DEFERRED_PNG, PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
 from .execute import run_notebook, start_worker, stop_kernels
 from .parallel import forks
-from .inputs import Inputs, context_summary, findings_digest, part_key, previous_manifest, up_to_date, up_to_date_message
+from .inputs import (Inputs, context_summary, findings_digest, new_since_last_build, part_key, previous_manifest, up_to_date,
+                     up_to_date_message)
 from .records import release_memory
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 PUBLISHED_DIRS = ("notebooks", "figures", "findings", "data")
 PUBLISHED_FILES = ("brief.html", "brief.pdf", "manifest.json")  # replaced last, in this order
 EARLY_CONTEXT_BYTES = 32 * 2**20  # a cached context up to this size loads while a notebook runs (1,000 documents: 13 MB)
+# A context the build computed is kept for assembly up to this many documents (1,000: 49 MiB in memory). Beyond, it
+# is dropped while the kernels run, each holding its own copy (10,000 documents: 0.7 GB), and loaded again after them.
+KEEP_CONTEXT_DOCUMENTS = 2500
 # Up to this many documents the kernels leave the charts' PNGs for the build to draw while the PDF renders
 # (charts.publish). Beyond, the data tables fill that time alone (10,000 documents: 3.4 s of the PDF's 3.9 s) and
 # the PNGs would come after the PDF (+1.7 s there).
@@ -80,6 +84,7 @@ class Builder:
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
         self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
         self.context_bytes: int | None = None  # its size in the cache, when the build found it there (run)
+        self.tables: tuple[dict[str, list[dict]], str | None] | None = None  # _tables, when computed during a notebook
         self.part_dirs: list[tuple[Path, Path]] = []  # each part's directory in staging and its cache entry (_draw_deferred)
 
     def step(self, name: str, started: float) -> None:
@@ -114,15 +119,19 @@ class Builder:
                 warnings = summary["warnings"]
                 self.context_bytes = summary["bytes"]
             else:
-                if not forks(len(self.inputs.documents), s.jobs):
-                    # Too few documents to fork for (the seeds): the workers launch their kernels before this process
-                    # imports the analysis (0.2 s). Bad input then stops them (below).
+                new = new_since_last_build(s, self.inputs)
+                if not forks(len(self.inputs.documents) if new is None else new, s.jobs):
+                    # Too few documents to analyse to fork for (the seeds, or a corpus the last build analysed but for
+                    # a few): the workers launch their kernels before this process imports the analysis (0.2 s) and
+                    # reads the corpus (1,000 documents: 0.5 s). Bad input then stops them (below).
                     pool = self._start_pool()
                 from .session import load_context
 
                 ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
                 warnings = [str(w) for w in ctx.corpus.warnings]
-                del ctx  # each kernel loads it from the cache; holding it here too would add its size to the build's memory
+                if len(ctx.corpus.documents) <= KEEP_CONTEXT_DOCUMENTS:
+                    self.context = ctx  # for assembly: not loaded again from the cache
+                del ctx
                 release_memory()
             self.result.warnings += warnings
             for w in warnings:
@@ -231,6 +240,8 @@ class Builder:
                 from .session import load_context
 
                 self.context = load_context(s.corpus, s.codebook, s.cache)
+            if pending and len(pending) < s.jobs and self.context is not None and self.tables is None:
+                self.tables = self._tables(self.context)  # on the free core too: what assembly needs of the context
             while pending:
                 done, _ = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
@@ -282,8 +293,7 @@ class Builder:
         t = time.perf_counter()
         order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
         labels = {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
-        tables = datasets.tables(ctx)
-        since = self.changes_since(tables, labels, ctx)
+        tables, since = self.tables or self._tables(ctx)
         brief = assemble.assemble(executed, order, ctx.corpus, list(labels.values()), after={order[0]: since} if since else None)
         checked = assemble.verify_quotes(brief, ctx.corpus)
         page = export.to_html(brief)
@@ -333,6 +343,13 @@ class Builder:
             for problem in problems:
                 self.result.warnings.append(problem)
                 self.log(f"  warning: {problem}")
+
+    def _tables(self, ctx) -> tuple[dict[str, list[dict]], str | None]:
+        """The data tables, and the "what changed" section that compares them with the published brief's."""
+        from . import datasets
+
+        tables = datasets.tables(ctx)
+        return tables, self.changes_since(tables, {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}, ctx)
 
     def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
         """The "what changed" section, when a previous brief with its data is published in the output directory."""

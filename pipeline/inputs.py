@@ -218,6 +218,22 @@ def up_to_date(settings: Settings, inputs: Inputs) -> dict | None:
     return manifest
 
 
+def new_since_last_build(settings: Settings, inputs: Inputs) -> int | None:
+    """How many corpus files the last build published in ``settings.out`` did not have, when its analyses can be in
+    the cache (same codebook and code, same cache directory, not --force); None when nothing says so.
+
+    A guess made from hashes alone, before the corpus is parsed: the build uses it to start its kernels at once when
+    only a few documents will need analysing. A wrong guess costs time, never correctness.
+    """
+    before = (previous_manifest(settings.out) or {}).get("inputs", {})
+    if settings.force or not isinstance(before.get("documents"), dict) or not (settings.cache / "analysis.sqlite").is_file():
+        return None
+    if (before.get("codebook"), before.get("code")) != (inputs.codebook, inputs.code):
+        return None
+    known = set(before["documents"].values())
+    return sum(1 for digest in inputs.documents.values() if digest not in known)
+
+
 def up_to_date_message(out: Path) -> str:
     return f"Up to date: nothing changed since the last build of {out / 'brief.html'} (--force rebuilds)"
 

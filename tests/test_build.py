@@ -196,3 +196,43 @@ def test_second_build_with_nothing_changed_does_nothing(built):
     result = build(settings, log=lines.append)
     assert result.up_to_date and lines[0].startswith("Up to date")
     assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+@pytest.mark.parametrize("last_build", [True, False])
+def test_kernels_start_before_the_corpus_is_read_when_the_last_build_analysed_it_but_for_a_few(
+        seed_build, tmp_path, monkeypatch, last_build):
+    """A document edited in a corpus large enough to analyse in worker processes: the last build's analyses are in
+    the cache, so only one document is left and the kernels launch at once. Without a last build to go by, they wait
+    until the analysis has forked its workers (a process must not fork once the pool's threads run)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline import build as build_module
+    from pipeline import session
+    from pipeline.build import Builder
+    from pipeline.config import DEFAULT_CORPUS
+
+    class Stop(Exception):
+        pass
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS, corpus)
+    doc = next(corpus.glob("*.txt"))
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nOne more paragraph about Astana.\n", encoding="utf-8")
+    s = Settings(corpus=corpus, out=tmp_path / "reports", codebook=seed_build.settings.codebook, cache=tmp_path / "cache", jobs=2)
+    shutil.copytree(seed_build.cache_as_built, s.cache)
+    if last_build:
+        shutil.copytree(seed_build.settings.out, s.out, ignore=shutil.ignore_patterns(".lock"))
+    # The seed corpus's 6 files are then "many". Patched whole: forks() also says no in a process with other threads,
+    # as this one may have (the session's seed build).
+    monkeypatch.setattr(build_module, "forks", lambda items, jobs=None: items >= 3)
+    order: list[str] = []
+    monkeypatch.setattr(Builder, "_start_pool", lambda self: order.append("kernels") or ThreadPoolExecutor(1))
+
+    def load_context(*args, **kwargs):
+        order.append("corpus")
+        raise Stop
+
+    monkeypatch.setattr(session, "load_context", load_context)
+    with pytest.raises(Stop):
+        build(s, log=lambda line: None)
+    assert order == (["kernels", "corpus"] if last_build else ["corpus"])

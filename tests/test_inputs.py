@@ -1,6 +1,7 @@
 """Incremental builds: a cached result is served only while everything it depends on is unchanged."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -200,3 +201,41 @@ def test_a_damaged_summary_is_no_summary(project):
     for path in (s.cache / "context").glob("*.json"):
         path.write_text("{not json", encoding="utf-8")
     assert inputs.context_summary(s.corpus, s.codebook, s.cache) is None
+
+
+def published(s: Settings) -> None:
+    """What a finished build leaves for the next one to compare with: its manifest, and an analysis cache."""
+    s.out.mkdir(parents=True, exist_ok=True)
+    (s.out / "manifest.json").write_text(json.dumps({"inputs": Inputs.read(s).to_json()}), encoding="utf-8")
+    s.cache.mkdir(parents=True, exist_ok=True)
+    (s.cache / "analysis.sqlite").touch()
+
+
+def test_a_build_counts_the_corpus_files_its_last_build_did_not_have(project):
+    published(project)
+    assert inputs.new_since_last_build(project, Inputs.read(project)) == 0
+    shutil.copy(DEFAULT_CORPUS / "000_63b35bf6f7089b46.txt", project.corpus / "005_copy.txt")  # same bytes: known
+    with open(project.corpus / "metadata.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# edited\n")
+    (project.corpus / "006_new.txt").write_text("New words about Astana.\n", encoding="utf-8")
+    assert inputs.new_since_last_build(project, Inputs.read(project)) == 2  # metadata.yaml and 006_new.txt
+
+
+@pytest.mark.parametrize("change", ["no manifest", "no analysis cache", "force", "codebook", "code"])
+def test_nothing_is_guessed_when_the_last_builds_analyses_cannot_be_reused(project, change):
+    published(project)
+    s = project
+    if change == "no manifest":
+        (s.out / "manifest.json").unlink()
+    elif change == "no analysis cache":
+        (s.cache / "analysis.sqlite").unlink()
+    elif change == "force":
+        s = replace(s, force=True)
+    elif change == "codebook":
+        themes = s.codebook / "themes.yaml"
+        themes.write_text(themes.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    manifest = json.loads((s.out / "manifest.json").read_text(encoding="utf-8")) if change == "code" else None
+    if manifest:
+        manifest["inputs"]["code"] = "another version of the pipeline"
+        (s.out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert inputs.new_since_last_build(s, Inputs.read(s)) is None
