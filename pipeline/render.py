@@ -10,12 +10,14 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from . import columns
 from .corpus import Corpus, Paragraph
 
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 # A table or chart shows at most this many documents or sources; beyond, it groups them by year or shows
 # the leading ones, and says so: the brief stays readable at 10,000 documents (all rows are in data/).
 MAX_ROWS = 30
+NUM = ' class="num"'
 
 
 def esc(value: object) -> str:
@@ -61,19 +63,21 @@ class Citer:
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, raw_columns: Sequence[int] = (), caption: str | None = None,
           numeric_columns: Sequence[int] = ()) -> str:
     """A table; cells are escaped except the columns listed in raw_columns (already-rendered HTML)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
+    heads = [esc(h) for h in headers]
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    body, cell_rows = [], []
     for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            content = cell if i in raw_columns else esc(cell)
-            cls = ' class="num"' if i in numeric_columns else ""
-            cells.append(f"<td{cls}>{content}</td>")
+        contents = [cell if i in raw_columns else esc(cell) for i, cell in enumerate(row)]
+        cells = [f"<td{NUM if i in numeric_columns else ''}>{c}</td>" for i, c in enumerate(contents)]
         body.append("<tr>" + "".join(cells) + "</tr>")
+        cell_rows.append(contents)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     if not body:
         return f'<p class="empty">{esc(caption or "Nothing")}: none found in the corpus.</p>'
-    return f'<table class="brief-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    # print lays the table out at these widths (columns.py); a screen ignores them
+    cols = "".join(f'<col style="--print-width: {w:.1f}%">' for w in columns.widths(heads, cell_rows))
+    return (f'<table class="brief-table">{cap}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def quote(text: str, citation: str, note: str | None = None) -> str:
