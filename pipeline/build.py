@@ -266,12 +266,24 @@ class Builder:
             if src.is_dir():
                 shutil.copytree(src, staging / sub, dirs_exist_ok=True)
 
-    def _store(self, part_dir: Path, cached: Path) -> None:
-        tmp = cached.with_name(cached.name + f".{os.getpid()}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+    @staticmethod
+    def _store(part_dir: Path, cached: Path) -> None:
+        """Put a part's result in the cache under its key. Builds sharing a cache may store one key at once (the same
+        inputs, so the same result): an entry only ever comes and goes by rename, whole, and a build that finds
+        another's entry put in place while it stored its own keeps that one."""
+        tmp, old = (cached.with_name(f"{cached.name}.{os.getpid()}.{suffix}") for suffix in ("tmp", "old"))
+        for leftover in (tmp, old):  # of a build of this pid that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
         shutil.copytree(part_dir, tmp)
-        shutil.rmtree(cached, ignore_errors=True)
-        tmp.rename(cached)
+        with contextlib.suppress(FileNotFoundError):
+            cached.rename(old)
+        try:
+            tmp.rename(cached)
+        except OSError:
+            if not cached.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another build's entry, whole: it came by rename too
+        shutil.rmtree(old, ignore_errors=True)
 
     def _keep_failed(self, exc: NotebookFailed) -> NotebookFailed:
         """Move the failed notebook out of staging (which is removed) to reports/failed/."""

@@ -35,3 +35,38 @@ def test_concurrent_forced_builds_all_succeed_with_identical_briefs(tmp_path):
             assert not (out / ".staging").exists() and not (out / "failed").exists()
     assert failures == []
     assert len(digests) == 1  # same inputs, same brief, however the notebooks were scheduled
+
+
+def entry(path: Path, text: str) -> Path:
+    (path / "findings").mkdir(parents=True)
+    (path / "part.ipynb").write_text(text, encoding="utf-8")
+    return path
+
+
+def test_storing_a_result_replaces_the_cache_entry_whole_and_leaves_nothing_behind(tmp_path):
+    from pipeline.build import Builder
+
+    cached = entry(tmp_path / "cache" / "key", "old result")
+    Builder._store(entry(tmp_path / "part", "new result"), cached)
+    assert (cached / "part.ipynb").read_text(encoding="utf-8") == "new result"
+    assert sorted(p.name for p in cached.parent.iterdir()) == ["key"]
+
+
+def test_a_build_that_finds_another_builds_entry_stored_meanwhile_keeps_it(tmp_path, monkeypatch):
+    """Two builds sharing a cache stored one key at once: the second's rename met the first's entry (it failed with
+    "Directory not empty" and the whole build with it)."""
+    from pipeline.build import Builder
+
+    cached = tmp_path / "cache" / "key"
+    cached.parent.mkdir()
+    rename = Path.rename
+
+    def other_build_first(self, target):
+        if Path(target) == cached and self.name.endswith(".tmp") and not cached.exists():
+            entry(cached, "the other build's result")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", other_build_first)
+    Builder._store(entry(tmp_path / "part", "this build's result"), cached)
+    assert (cached / "part.ipynb").read_text(encoding="utf-8") == "the other build's result"
+    assert sorted(p.name for p in cached.parent.iterdir()) == ["key"]
