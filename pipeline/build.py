@@ -84,7 +84,7 @@ class Builder:
         self.printer: export.PdfPrinter | None = None  # started once a core is free of notebooks (execute_parts)
         self.context = None  # the analysis context for assembly, loaded during the notebooks when a core is free
         self.context_bytes: int | None = None  # its size in the cache, when the build found it there (run)
-        self.tables: tuple[dict[str, list[dict]], str | None] | None = None  # _tables, when computed during a notebook
+        self.tables_and_changes: tuple[dict[str, list[dict]], str | None] | None = None  # computed while a core is free of notebooks
         self.part_dirs: list[tuple[Path, Path]] = []  # each part's directory in staging and its cache entry (_draw_deferred)
 
     def step(self, name: str, started: float) -> None:
@@ -123,7 +123,7 @@ class Builder:
                 if not forks(len(self.inputs.documents) if new is None else new, s.jobs):
                     # Too few documents to analyse to fork for (the seeds, or a corpus the last build analysed but for
                     # a few): the workers launch their kernels before this process imports the analysis (0.2 s) and
-                    # reads the corpus (1,000 documents: 0.5 s). Bad input then stops them (below).
+                    # reads the corpus (1,000 documents: 0.3 s). Bad input then stops them (below).
                     pool = self._start_pool()
                 from .session import load_context
 
@@ -240,8 +240,8 @@ class Builder:
                 from .session import load_context
 
                 self.context = load_context(s.corpus, s.codebook, s.cache)
-            if pending and len(pending) < s.jobs and self.context is not None and self.tables is None:
-                self.tables = self._tables(self.context)  # on the free core too: what assembly needs of the context
+            if pending and len(pending) < s.jobs and self.context is not None and self.tables_and_changes is None:
+                self.tables_and_changes = self._tables_and_changes(self.context)  # on the free core too
             while pending:
                 done, _ = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
@@ -304,8 +304,8 @@ class Builder:
 
         t = time.perf_counter()
         order = [p.name for p in sorted(PARTS, key=lambda p: (-p.stage, p.name))]  # synthesis leads
-        labels = {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
-        tables, since = self.tables or self._tables(ctx)
+        labels = _theme_labels(ctx)
+        tables, since = self.tables_and_changes or self._tables_and_changes(ctx)
         brief = assemble.assemble(executed, order, ctx.corpus, list(labels.values()), after={order[0]: since} if since else None)
         checked = assemble.verify_quotes(brief, ctx.corpus)
         page = export.to_html(brief)
@@ -356,12 +356,13 @@ class Builder:
                 self.result.warnings.append(problem)
                 self.log(f"  warning: {problem}")
 
-    def _tables(self, ctx) -> tuple[dict[str, list[dict]], str | None]:
-        """The data tables, and the "what changed" section that compares them with the published brief's."""
+    def _tables_and_changes(self, ctx) -> tuple[dict[str, list[dict]], str | None]:
+        """What assembly needs of the context alone: the data tables, and the "what changed" section that compares
+        them with the published brief's."""
         from . import datasets
 
         tables = datasets.tables(ctx)
-        return tables, self.changes_since(tables, {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}, ctx)
+        return tables, self.changes_since(tables, _theme_labels(ctx), ctx)
 
     def changes_since(self, tables: dict[str, list[dict]], labels: dict[str, str], ctx) -> str | None:
         """The "what changed" section, when a previous brief with its data is published in the output directory."""
@@ -405,6 +406,10 @@ class Builder:
             elif name == "brief.pdf":
                 (out / name).unlink(missing_ok=True)  # a stale PDF must not pass for this build's
         shutil.rmtree(out / "failed", ignore_errors=True)
+
+
+def _theme_labels(ctx) -> dict[str, str]:
+    return {t: ctx.codebook.label(t) for t in ctx.codebook.theme_ids}
 
 
 def _prepare_export() -> None:
