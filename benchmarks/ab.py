@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import PY, ROOT, loop_seconds, measure, snapshot
+from bench import PY, ROOT, edit_notebook, loop_seconds, measure, snapshot
 
 import synth
 
@@ -77,11 +76,7 @@ def run_once(case: str, side: Side, k: int, pool: synth.Pool | None) -> None:
             shutil.rmtree(w / d, ignore_errors=True)
         side.build(w / "out", w / "cache")
     elif case == "edit":
-        path = w / "notebooks" / "20_xinjiang.ipynb"
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-        cell["source"] = re.sub(r" \(ab edit \d+\)$", "", "".join(cell["source"]).rstrip("\n")) + f" (ab edit {k})"
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        edit_notebook(w / "notebooks" / "20_xinjiang.ipynb", k)
         side.build(w / "out", w / "cache", "--notebooks", w / "notebooks")
     else:
         for d in ("corpus", "out", "cache"):

@@ -407,24 +407,7 @@ class Bench:
         case.extra.append({"output": r.out.strip().splitlines()[-1:] if r.out.strip() else []})
 
     def edit(self, k: int) -> None:
-        path = self.inc["notebooks"] / "20_xinjiang.ipynb"
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-        src = "".join(cell["source"]).rstrip("\n")
-        cell["source"] = re.sub(r" \(benchmark edit \d+\)$", "", src) + f" (benchmark edit {k})"
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        paired = path.with_suffix(".py")  # a jupytext pair, if the project keeps one, gets the same edit
-        if paired.is_file():
-            text = paired.read_text(encoding="utf-8")
-            lines = text.splitlines()
-            for i, line in enumerate(lines):
-                if line.startswith("# %% [markdown]"):
-                    j = i + 1
-                    while j + 1 < len(lines) and lines[j + 1].startswith("#"):
-                        j += 1
-                    lines[j] = re.sub(r" \(benchmark edit \d+\)$", "", lines[j]) + f" (benchmark edit {k})"
-                    break
-            paired.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        edit_notebook(self.inc["notebooks"] / "20_xinjiang.ipynb", k)
         out, cache = self.inc["edit"]
         r = self.brief(out, cache, notebooks=self.inc["notebooks"])
         case = self.case("brief build, one notebook edited")
@@ -735,6 +718,26 @@ class Bench:
         if nc and nc.extra:
             out.append(f"- brief build, nothing changed: last line printed: {nc.extra[-1].get('output')}")
         return out
+
+
+def edit_notebook(path: Path, k: int) -> None:
+    """Edit ``k`` of a notebook, as an analyst's: the text of its first markdown cell changes (and its jupytext pair's)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    src = "".join(cell["source"]).rstrip("\n")
+    cell["source"] = re.sub(r" \(benchmark edit \d+\)$", "", src) + f" (benchmark edit {k})"
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    paired = path.with_suffix(".py")  # a jupytext pair, if the project keeps one, gets the same edit
+    if paired.is_file():
+        lines = paired.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("# %% [markdown]"):
+                j = i + 1
+                while j + 1 < len(lines) and lines[j + 1].startswith("#"):
+                    j += 1
+                lines[j] = re.sub(r" \(benchmark edit \d+\)$", "", lines[j]) + f" (benchmark edit {k})"
+                break
+        paired.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def snapshot(dest: Path) -> Path:
