@@ -1,7 +1,6 @@
 """Column widths of tables in print: what automatic table layout would give, computed from the text."""
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
