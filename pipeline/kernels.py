@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# What the server imports before it forks: what a kernel imports for any notebook of the brief (execute.warm_up).
+PRELOAD = ("ipykernel.kernelapp", "pipeline.session", "pipeline.sections", "pipeline.overview")
 SERVER_TIMEOUT = 60.0  # seconds a kernel's start waits for the server (its imports take about 1 s), as nbclient's start_timeout
 
 
@@ -194,23 +196,13 @@ def _same_python(executable: str) -> bool:
 
 # --- the server ------------------------------------------------------------------------------------
 
-def _preload() -> None:
-    """What the kernels of a build all use, made once in the server: the modules the brief's notebooks import, the
-    chart backends, and the font metrics that tables are measured with (0.08 s a kernel)."""
-    import ipykernel.kernelapp  # noqa: F401
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.backends.backend_svg  # noqa: F401
-
-    from pipeline import columns, overview, sections, session, synthesis  # noqa: F401
-
-    columns.text_width("a")
-    columns.text_width("a", bold=True)
-
-
 def _serve(reply_fd: int) -> int:
+    import importlib
+
     replies = os.fdopen(reply_fd, "w", encoding="utf-8")
     try:
-        _preload()
+        for name in PRELOAD:
+            importlib.import_module(name)
         error = None if threading.active_count() == 1 else "the fork server runs threads"
         gc.freeze()  # what the imports made stays out of the kernels' collections: their copies of it stay shared
     except Exception as exc:  # reported to each request: the build then starts its kernels the usual way
