@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import export, kernels, notebooks
+from . import export, notebooks
 from .notebooks import notebook_parameters
 from .config import DEFERRED_PNG, PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
@@ -100,7 +100,6 @@ class Builder:
             self.log(up_to_date_message(s.out))
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
-        kernels.start_server()  # imports what the kernels need while this process reads the corpus
         pool = None
 
         def ready(codebook: Codebook, to_analyse: int) -> None:

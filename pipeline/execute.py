@@ -1,9 +1,9 @@
 """Running one notebook with papermill, in a worker thread of the build, and turning its failures into NotebookFailed.
 
-Each worker thread keeps a kernel for its notebooks: in a build, a fork of the build's kernel fork server
-(kernels.py); otherwise a child process. Threads, not processes: a worker process cost a Python start and 0.5-0.7 s of
-imports (papermill, nbclient, jupyter_client; measured on a slow hour of the 2-core machine) before its kernel could
-even be launched, and the thread waits on its kernel with the GIL released.
+Each worker thread keeps a kernel (a child process of the build) for its notebooks. Threads, not processes: a
+worker process cost a Python start and 0.5-0.7 s of imports (papermill, nbclient, jupyter_client; measured on a slow
+hour of the 2-core machine) before its kernel could even be launched, and the thread waits on its kernel with the GIL
+released.
 """
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import contextlib
 import gc
 import logging
 import os
+import signal
 import threading
 import time
 import warnings
 from collections import UserDict
 from pathlib import Path
 
-from . import kernels
 from .config import DEFER_PNG_ENV
 from .errors import NotebookFailed
 
@@ -82,35 +82,27 @@ def stop_kernels() -> None:
         managers = list(_KERNELS)
         _KERNELS.clear()
     for km in managers:
-        process = getattr(getattr(km, "provisioner", None), "process", None)
-        if process is not None:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
             with contextlib.suppress(OSError):
-                process.kill()
-                process.wait()  # gone, not dying
-    kernels.stop_server()
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
 
 
 def warm_up(cwd: str) -> None:
     """Start this worker's kernel and import the pipeline into it while the build process analyses the
     documents, so that the first notebook waits for neither.
 
-    A kernel forked from the build's fork server has the pipeline imported already; the fork waits for the server's
-    imports (1 s), and this thread makes its own (papermill: 0.4 s) first.
     Any failure is left to the first notebook, which starts its own kernel and reports the problem.
     """
     import tempfile
 
     from jupyter_core.utils import run_sync
 
-    forked = kernels.serving()
-    if forked:
-        _register_warm_engine()
-    try:  # otherwise launched first, the kernel starts (half a second) while this thread imports papermill
+    try:  # launched first, the kernel starts (half a second) while this thread imports papermill
         run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
     except Exception:
         _discard_kernel()
-    if forked:
-        return
     import nbformat
     import papermill
 
@@ -202,7 +194,9 @@ def _kernel_manager(kernel_name: str):
     if process is not None and process.poll() is not None:
         _discard_kernel()
     if "km" not in _WARM:
-        _WARM["km"] = kernels.kernel_manager(kernel_name)
+        from jupyter_client.manager import AsyncKernelManager
+
+        _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
         with _LOCK:
             _KERNELS.add(_WARM["km"])
     return _WARM["km"]
