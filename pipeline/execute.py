@@ -81,12 +81,19 @@ def stop_kernels() -> None:
     with _LOCK:
         managers = list(_KERNELS)
         _KERNELS.clear()
+    from jupyter_core.utils import run_sync
+
     for km in managers:
         pid = getattr(getattr(km, "provisioner", None), "pid", None)
         if pid:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
+        # The manager's control socket, zmq context and connection file go now, not with the cycle collector, which may
+        # finalise a context before its socket (weak references are cleared first): the context then waits for that
+        # socket to close, for ever.
+        with contextlib.suppress(Exception):
+            run_sync(km.cleanup_resources)()
 
 
 def warm_up(cwd: str) -> None:

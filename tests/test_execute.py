@@ -219,6 +219,19 @@ def test_a_kernel_stopped_between_notebooks_is_replaced_for_the_next_one(tmp_pat
     assert outputs(str(tmp_path / "out2.ipynb")) == ["42\n"]
 
 
+def test_stopping_the_kernels_closes_their_managers_sockets_and_connection_files(tmp_path):
+    """Left to the cycle collector, a manager's zmq context could wait for ever for its control socket (stop_kernels)."""
+    from pipeline import execute
+    from pipeline.execute import stop_kernels
+
+    run_notebook(notebook(tmp_path / "fine.ipynb", "x = 1"), str(tmp_path / "out.ipynb"), {}, 60)
+    km = execute._WARM["km"]
+    connection = Path(km.connection_file)
+    assert connection.is_file() and not km.context.closed
+    stop_kernels()
+    assert km.context.closed and not connection.exists()
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_a_script_that_ran_a_notebook_leaves_no_kernel_when_it_exits(tmp_path):
     """Kernels are children of the process that ran the notebooks: outside a build, its exit stops them."""

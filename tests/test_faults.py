@@ -169,6 +169,27 @@ def wait_group_gone(pgid: int, limit: float = 30) -> list[int]:
     return left
 
 
+def kernel_processes() -> set[int]:
+    """Live kernels of any build (each in a session of its own, outside the build's group)."""
+    found = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+            state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and b"ipykernel_launcher" in argv:
+            found.add(int(cmdline.parent.name))
+    return found
+
+
+def wait_kernels_gone(before: set[int], limit: float = 30) -> set[int]:
+    deadline = time.monotonic() + limit
+    while (left := kernel_processes() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
 def reap_group(proc: subprocess.Popen) -> None:
     """Kill what is left of the process group this test started (orphaned pool workers and kernels)."""
     try:
@@ -180,12 +201,15 @@ def reap_group(proc: subprocess.Popen) -> None:
 @pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)], ids=["SIGKILL", "SIGINT"])
 def test_killed_or_interrupted_build_keeps_previous_and_next_build_needs_no_cleanup(copy, sig, code):
     before, before_tree = published(copy.out), tree(copy.out)
+    kernels_before = kernel_processes()
     proc = start_cli_build(copy, "--force")  # --force: notebooks really run, so the stop lands mid-build
     try:
         wait_until_notebooks_run(copy.out, proc)
+        assert kernel_processes() - kernels_before, "no kernel seen while the notebooks ran"
         os.kill(proc.pid, sig)
         proc.wait(timeout=120)  # not communicate(): orphaned workers would hold the pipes open
         assert wait_group_gone(proc.pid) == [], "notebook workers outlived the build"
+        assert wait_kernels_gone(kernels_before) == set(), "kernels outlived the build"
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == code, stderr
         if sig == signal.SIGINT:
