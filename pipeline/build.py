@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import export, notebooks
+from . import export, kernels, notebooks
 from .notebooks import notebook_parameters
 from .config import DEFERRED_PNG, PARTS, Part, Settings
 from .errors import BuildLocked, ExportError, NotebookFailed
-from .execute import run_notebook, start_worker, stop_kernels
+from .execute import kernel_generation, run_notebook, start_worker, stop_kernels
 from .parallel import forks
 from .inputs import (Inputs, context_summary, findings_digest, new_since_last_build, part_key, previous_manifest, up_to_date,
                      up_to_date_message)
@@ -100,6 +100,7 @@ class Builder:
             self.log(up_to_date_message(s.out))
             return self.result
         self.log(f"Building the brief: corpus {s.corpus} → {s.out}")
+        kernels.start_server()  # imports what the kernels need while this process reads the corpus
         pool = None
 
         def ready(codebook: Codebook, to_analyse: int) -> None:
@@ -176,7 +177,7 @@ class Builder:
         s = self.settings
         workers = min(s.jobs, max(1, len(self._stale_first_stage())))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebooks", initializer=start_worker,
-                                  initargs=(str(s.notebooks), time.time()))
+                                  initargs=(str(s.notebooks), time.time(), kernel_generation()))
         for _ in range(workers):  # a submission that finds no idle worker starts one: start them all now
             pool.submit(int)
         return pool

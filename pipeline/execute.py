@@ -1,9 +1,9 @@
 """Running one notebook with papermill, in a worker thread of the build, and turning its failures into NotebookFailed.
 
-Each worker thread keeps a kernel (a child process of the build) for its notebooks. Threads, not processes: a
-worker process cost a Python start and 0.5-0.7 s of imports (papermill, nbclient, jupyter_client; measured on a slow
-hour of the 2-core machine) before its kernel could even be launched, and the thread waits on its kernel with the GIL
-released.
+Each worker thread keeps a kernel for its notebooks: in a build, a fork of the build's kernel fork server
+(kernels.py); otherwise a child process. Threads, not processes: a worker process cost a Python start and 0.5-0.7 s of
+imports (papermill, nbclient, jupyter_client; measured on a slow hour of the 2-core machine) before its kernel could
+even be launched, and the thread waits on its kernel with the GIL released.
 """
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import contextlib
 import gc
 import logging
 import os
-import signal
 import threading
 import time
 import warnings
 from collections import UserDict
 from pathlib import Path
 
+from . import kernels
 from .config import DEFER_PNG_ENV
 from .errors import NotebookFailed
 
@@ -67,49 +67,74 @@ def run_notebook(source: str, output: str, parameters: dict, cell_timeout: int, 
     return time.time() - since if since is not None else time.perf_counter() - started
 
 
-def start_worker(cwd: str, started_at: float) -> None:
+def start_worker(cwd: str, started_at: float, generation: int) -> None:
     """Initializer of a notebook worker thread: start the kernel its first notebook will use.
-    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there."""
+    ``started_at`` is the build's ``time.time()`` when it started the worker: its first notebook's time counts from there.
+    ``generation``: ``kernel_generation()`` then; once the build has stopped its kernels, its workers start none."""
     _WARM["free_since"] = started_at
+    _WARM["generation"] = generation
     warm_up(cwd)
+
+
+def kernel_generation() -> int:
+    """Kernels belong to a generation, which ends when stop_kernels stops them."""
+    return _GENERATION
 
 
 def stop_kernels() -> None:
     """Kill every worker's kernel and wait until each is gone: at the end of a build, or when it failed or was
     interrupted (its staging directory is removed next, and a dying kernel went on writing its notebook's files
     into it for a second)."""
+    global _GENERATION
     with _LOCK:
         managers = list(_KERNELS)
-        _KERNELS.clear()
+        _KERNELS.clear()  # a worker whose kernel was starting meanwhile finds it unregistered, and ends it (_check_wanted)
+        _GENERATION += 1
+    for km in managers:
+        _close(km)
+    kernels.stop_server()
+
+
+def _close(km) -> None:
+    """Kill the manager's kernel, wait until it is gone, and close the manager's sockets and connection file."""
     from jupyter_core.utils import run_sync
 
-    for km in managers:
-        pid = getattr(getattr(km, "provisioner", None), "pid", None)
-        if pid:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)  # gone, not dying (the kernel is this process's child)
-        # The manager's control socket, zmq context and connection file go now, not with the cycle collector, which may
-        # finalise a context before its socket (weak references are cleared first): the context then waits for that
-        # socket to close, for ever.
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is not None:
         with contextlib.suppress(Exception):
-            run_sync(km.cleanup_resources)()
+            run_sync(provisioner.kill)()  # its process group: the kernel and what it started
+            process.wait()  # gone, not dying
+    # The control socket, zmq context and connection file go now, not with the cycle collector, which may finalise a
+    # context before its socket (weak references are cleared first): the context then waits for that socket, for ever.
+    with contextlib.suppress(Exception):
+        run_sync(km.cleanup_resources)()
 
 
 def warm_up(cwd: str) -> None:
     """Start this worker's kernel and import the pipeline into it while the build process analyses the
     documents, so that the first notebook waits for neither.
 
+    A kernel forked from the build's fork server has the pipeline imported already; the fork waits for the server's
+    imports (1 s), and this thread makes its own (papermill: 0.4 s) first.
     Any failure is left to the first notebook, which starts its own kernel and reports the problem.
     """
     import tempfile
 
     from jupyter_core.utils import run_sync
 
-    try:  # launched first, the kernel starts (half a second) while this thread imports papermill
-        run_sync(_kernel_manager("python3").start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
+    forked = kernels.serving()
+    if forked:
+        _register_warm_engine()
+    try:  # otherwise launched first, the kernel starts (half a second) while this thread imports papermill
+        km = _kernel_manager("python3")
+        if not km.has_kernel:  # a second start would orphan the running kernel
+            run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
+            _check_wanted(km)
     except Exception:
         _discard_kernel()
+    if forked:
+        return
     import nbformat
     import papermill
 
@@ -151,6 +176,7 @@ class _PerThread(UserDict, threading.local):
 
 _WARM = _PerThread()  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
 _KERNELS: set = set()  # every worker's kernel manager, for stop_kernels
+_GENERATION = 0  # kernel_generation()
 _LOCK = threading.Lock()
 atexit.register(stop_kernels)  # a process that ran notebooks outside a build (tests, scripts) leaves no kernel behind
 
@@ -201,25 +227,32 @@ def _kernel_manager(kernel_name: str):
     if process is not None and process.poll() is not None:
         _discard_kernel()
     if "km" not in _WARM:
-        from jupyter_client.manager import AsyncKernelManager
-
-        _WARM["km"] = AsyncKernelManager(kernel_name=kernel_name)
+        km = kernels.kernel_manager(kernel_name)
         with _LOCK:
-            _KERNELS.add(_WARM["km"])
+            if _WARM.get("generation", _GENERATION) != _GENERATION:  # a worker of a build that has stopped its kernels
+                raise RuntimeError("the build stopped its kernels")
+            _KERNELS.add(km)
+        _WARM["km"] = km
     return _WARM["km"]
 
 
-def _discard_kernel() -> None:
-    from jupyter_core.utils import run_sync
+def _check_wanted(km) -> None:
+    """After a kernel start: if the build stopped its kernels meanwhile (stop_kernels), this one was missed, having no
+    process yet; it must not live on unregistered. RuntimeError, and the caller discards it."""
+    with _LOCK:
+        if km not in _KERNELS:
+            raise RuntimeError("the build stopped its kernels while this one started")
 
+
+def _discard_kernel() -> None:
     km, kc = _WARM.pop("km", None), _WARM.pop("kc", None)
     with _LOCK:
         _KERNELS.discard(km)
-    with contextlib.suppress(Exception):
-        if kc is not None:
+    if kc is not None:
+        with contextlib.suppress(Exception):
             kc.stop_channels()
-        if km is not None:
-            run_sync(km.shutdown_kernel)(now=True)
+    if km is not None:
+        _close(km)
 
 
 def _register_warm_engine() -> None:
@@ -246,6 +279,7 @@ def _register_warm_engine() -> None:
             try:
                 with client.setup_kernel():
                     _WARM["kc"] = client.kc
+                    _check_wanted(client.km)
                     try:
                         reply = run_sync(client.kc.execute_interactive)(prepare, silent=True, store_history=False,
                                                                          timeout=start_timeout)

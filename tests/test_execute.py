@@ -79,6 +79,16 @@ def test_a_warmed_up_worker_runs_its_first_notebook_in_the_kernel_it_started(tmp
     assert "pipeline" not in names  # the warm-up's imports are not in the notebook's namespace
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_warming_up_a_worker_that_has_a_kernel_keeps_that_kernel(tmp_path):
+    from pipeline import execute
+
+    warm_up(str(tmp_path))
+    first, kernels = execute._WARM["km"].provisioner.pid, _kernel_children()
+    warm_up(str(tmp_path))
+    assert execute._WARM["km"].provisioner.pid == first and _kernel_children() == kernels
+
+
 def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, monkeypatch):
     import papermill
 
@@ -174,7 +184,7 @@ def test_stopped_workers_have_killed_their_kernels_when_the_stop_returns(tmp_pat
     from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.build import _stop
-    from pipeline.execute import start_worker
+    from pipeline.execute import kernel_generation, start_worker
 
     both = threading.Barrier(2, timeout=120)  # each worker answers once both have started: two kernels
 
@@ -182,7 +192,7 @@ def test_stopped_workers_have_killed_their_kernels_when_the_stop_returns(tmp_pat
         both.wait()
         return _kernel_pid()
 
-    pool = ThreadPoolExecutor(2, initializer=start_worker, initargs=(str(tmp_path), clock.time()))
+    pool = ThreadPoolExecutor(2, initializer=start_worker, initargs=(str(tmp_path), clock.time(), kernel_generation()))
     pids = {f.result(timeout=180) for f in [pool.submit(kernel_pid), pool.submit(kernel_pid)]}
     assert len(pids) == 2 and all(_running(pid) for pid in pids)
     _stop(pool)
@@ -230,6 +240,79 @@ def test_stopping_the_kernels_closes_their_managers_sockets_and_connection_files
     assert connection.is_file() and not km.context.closed
     stop_kernels()
     assert km.context.closed and not connection.exists()
+
+
+def _kernel_children() -> set[int]:
+    """Live kernels that are this process's children (launched, not forked from a fork server)."""
+    import os
+
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            argv = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[0] not in ("Z", "X") and int(fields[1]) == os.getpid() and b"ipykernel_launcher" in argv:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _in_a_worker(tmp_path, generation: int) -> None:
+    """Run a build's worker initializer (it starts a kernel, then warms it up) in a thread of its own, to its end."""
+    import threading
+    import time
+
+    from pipeline.execute import start_worker
+
+    worker = threading.Thread(target=start_worker, args=(str(tmp_path), time.time(), generation))
+    worker.start()
+    worker.join(timeout=180)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_kernel_whose_start_the_builds_stop_overtook_does_not_live_on(tmp_path, monkeypatch):
+    """The stop lands while a worker's kernel is starting, before its process exists: stop_kernels cannot kill it,
+    so the worker must, or it lives on unregistered (and its manager's zmq context later hangs the collector)."""
+    import threading
+
+    from pipeline import kernels
+    from pipeline.execute import kernel_generation, stop_kernels
+
+    stop_kernels()
+    started = []
+    real = kernels.kernel_manager
+
+    def overtaken(kernel_name: str):
+        km = real(kernel_name)
+        start = km.start_kernel
+
+        async def stop_then_start(**kw):
+            stopper = threading.Thread(target=stop_kernels)  # as the build's main thread would
+            stopper.start()
+            stopper.join()
+            await start(**kw)
+            started.append((km, km.provisioner.pid))
+
+        km.start_kernel = stop_then_start
+        return km
+
+    monkeypatch.setattr(kernels, "kernel_manager", overtaken)
+    _in_a_worker(tmp_path, kernel_generation())
+    assert len(started) == 1, "the kernel did not start: the test shows nothing"
+    km, pid = started[0]
+    assert not _running(pid) and km.context.closed and _kernel_children() == set()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_of_a_build_that_stopped_its_kernels_starts_none(tmp_path):
+    from pipeline.execute import kernel_generation, stop_kernels
+
+    stop_kernels()
+    generation = kernel_generation()
+    stop_kernels()  # the build stops before its worker has begun
+    _in_a_worker(tmp_path, generation)
+    assert _kernel_children() == set()
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")

@@ -170,7 +170,7 @@ def wait_group_gone(pgid: int, limit: float = 30) -> list[int]:
 
 
 def kernel_processes() -> set[int]:
-    """Live kernels of any build (each in a session of its own, outside the build's group)."""
+    """Live kernels and kernel fork servers of any build (each in a session of its own, outside the build's group)."""
     found = set()
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -178,7 +178,7 @@ def kernel_processes() -> set[int]:
             state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and b"ipykernel_launcher" in argv:
+        if state != "Z" and (b"ipykernel_launcher" in argv or b"pipeline.kernels" in argv):
             found.add(int(cmdline.parent.name))
     return found
 
@@ -209,7 +209,7 @@ def test_killed_or_interrupted_build_keeps_previous_and_next_build_needs_no_clea
         os.kill(proc.pid, sig)
         proc.wait(timeout=120)  # not communicate(): orphaned workers would hold the pipes open
         assert wait_group_gone(proc.pid) == [], "notebook workers outlived the build"
-        assert wait_kernels_gone(kernels_before) == set(), "kernels outlived the build"
+        assert wait_kernels_gone(kernels_before) == set(), "kernels or their fork server outlived the build"
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == code, stderr
         if sig == signal.SIGINT:
