@@ -16,6 +16,7 @@ import threading
 import time
 import warnings
 from collections import UserDict
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import kernels
@@ -84,31 +85,20 @@ def kernel_generation() -> int:
 def stop_kernels() -> None:
     """Kill every worker's kernel and wait until each is gone: at the end of a build, or when it failed or was
     interrupted (its staging directory is removed next, and a dying kernel went on writing its notebook's files
-    into it for a second)."""
+    into it for a second). A kernel's sockets are closed here only if its worker is idle (see _Kernel)."""
     global _GENERATION
     with _LOCK:
-        managers = list(_KERNELS)
+        workers = list(_KERNELS)
         _KERNELS.clear()  # a worker whose kernel was starting meanwhile finds it unregistered, and ends it (_check_wanted)
         _GENERATION += 1
-    for km in managers:
-        _close(km)
+    for kernel in workers:
+        kernel.kill()
+        if kernel.lock.acquire(blocking=False):
+            try:
+                kernel.close()
+            finally:
+                kernel.lock.release()
     kernels.stop_server()
-
-
-def _close(km) -> None:
-    """Kill the manager's kernel, wait until it is gone, and close the manager's sockets and connection file."""
-    from jupyter_core.utils import run_sync
-
-    provisioner = getattr(km, "provisioner", None)
-    process = getattr(provisioner, "process", None)
-    if process is not None:
-        with contextlib.suppress(Exception):
-            run_sync(provisioner.kill)()  # its process group: the kernel and what it started
-            process.wait()  # gone, not dying
-    # The control socket, zmq context and connection file go now, not with the cycle collector, which may finalise a
-    # context before its socket (weak references are cleared first): the context then waits for that socket, for ever.
-    with contextlib.suppress(Exception):
-        run_sync(km.cleanup_resources)()
 
 
 def warm_up(cwd: str) -> None:
@@ -127,10 +117,10 @@ def warm_up(cwd: str) -> None:
     if forked:
         _register_warm_engine()
     try:  # otherwise launched first, the kernel starts (half a second) while this thread imports papermill
-        km = _kernel_manager("python3")
-        if not km.has_kernel:  # a second start would orphan the running kernel
-            run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
-            _check_wanted(km)
+        with _held_kernel("python3") as kernel:
+            if not kernel.km.has_kernel:  # a second start would orphan the running kernel
+                run_sync(kernel.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd)
+                _check_wanted(kernel)
     except Exception:
         _discard_kernel()
     if forked:
@@ -174,8 +164,53 @@ class _PerThread(UserDict, threading.local):
     """A dict of its own in every thread."""
 
 
-_WARM = _PerThread()  # this worker's kernel manager ("km"), client ("kc"), and since when it is free ("free_since")
-_KERNELS: set = set()  # every worker's kernel manager, for stop_kernels
+class _Kernel:
+    """A worker's kernel: its manager, its client once connected, and a lock the worker holds while it uses them.
+
+    zmq sockets must not be used by two threads at once: stop_kernels, in the build's thread, kills any kernel but
+    closes the sockets only of one whose worker is idle; a busy worker finds its kernel dead and closes them itself.
+    Closed they must be, by one or the other: left to the cycle collector, a zmq context may be finalised before its
+    sockets (weak references are cleared first), and then waits for them for ever.
+    """
+
+    def __init__(self, km) -> None:
+        self.km, self.kc = km, None
+        self.lock = threading.RLock()
+        self.closed = False
+
+    def alive(self) -> bool:
+        """False once its process has exited; true before it is started."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return process is None or process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the kernel's process group (the kernel and what it started) and wait until it is gone."""
+        from jupyter_core.utils import run_sync
+
+        provisioner = getattr(self.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(Exception):
+                run_sync(provisioner.kill)()
+                process.wait()  # gone, not dying
+
+    def close(self) -> None:
+        """Kill the kernel; close the client's and the manager's sockets, zmq context and connection file. The caller
+        holds the lock."""
+        from jupyter_core.utils import run_sync
+
+        self.kill()
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                if self.kc is not None:
+                    self.kc.stop_channels()
+            with contextlib.suppress(Exception):
+                run_sync(self.km.cleanup_resources)()
+
+
+_WARM = _PerThread()  # this worker's kernel ("kernel": _Kernel), and since when it is free ("free_since")
+_KERNELS: set[_Kernel] = set()  # every worker's kernel, for stop_kernels
 _GENERATION = 0  # kernel_generation()
 _LOCK = threading.Lock()
 atexit.register(stop_kernels)  # a process that ran notebooks outside a build (tests, scripts) leaves no kernel behind
@@ -221,43 +256,75 @@ _PREPARE = "from pipeline.execute import prepare_kernel as _p\n_p({cwd!r}, {defe
 _RELEASE = "from pipeline.execute import release_kernel as _r\n_r()"
 
 
-def _kernel_manager(kernel_name: str):
-    """This worker's kernel manager, kept for its next notebooks, unless its kernel has exited since (stop_kernels)."""
-    process = getattr(getattr(_WARM.get("km"), "provisioner", None), "process", None)
-    if process is not None and process.poll() is not None:
-        _discard_kernel()
-    if "km" not in _WARM:
-        km = kernels.kernel_manager(kernel_name)
+@contextlib.contextmanager
+def _held_kernel(kernel_name: str) -> Iterator[_Kernel]:
+    """This worker's kernel, its lock held for the caller (see _Kernel). One that has exited or been closed since its
+    last notebook (stop_kernels) is replaced, unless this worker's build has stopped its kernels: RuntimeError."""
+    kernel = _WARM.get("kernel")
+    if kernel is not None:
+        kernel.lock.acquire()
+        if kernel.closed or not kernel.alive():
+            kernel.lock.release()
+            _discard_kernel()
+            kernel = None
+    if kernel is None:
+        kernel = _Kernel(kernels.kernel_manager(kernel_name))
+        kernel.lock.acquire()
         with _LOCK:
             if _WARM.get("generation", _GENERATION) != _GENERATION:  # a worker of a build that has stopped its kernels
+                kernel.lock.release()
                 raise RuntimeError("the build stopped its kernels")
-            _KERNELS.add(km)
-        _WARM["km"] = km
-    return _WARM["km"]
+            _KERNELS.add(kernel)
+        _WARM["kernel"] = kernel
+    try:
+        yield kernel
+    finally:
+        kernel.lock.release()
 
 
-def _check_wanted(km) -> None:
+def _check_wanted(kernel: _Kernel) -> None:
     """After a kernel start: if the build stopped its kernels meanwhile (stop_kernels), this one was missed, having no
     process yet; it must not live on unregistered. RuntimeError, and the caller discards it."""
     with _LOCK:
-        if km not in _KERNELS:
+        if kernel not in _KERNELS:
             raise RuntimeError("the build stopped its kernels while this one started")
 
 
 def _discard_kernel() -> None:
-    km, kc = _WARM.pop("km", None), _WARM.pop("kc", None)
-    with _LOCK:
-        _KERNELS.discard(km)
-    if kc is not None:
-        with contextlib.suppress(Exception):
-            kc.stop_channels()
-    if km is not None:
-        _close(km)
+    """Close this worker's kernel and forget it: the next notebook gets a new one."""
+    kernel = _WARM.pop("kernel", None)
+    if kernel is not None:
+        with _LOCK:
+            _KERNELS.discard(kernel)
+        with kernel.lock:
+            kernel.close()
+
+
+def _quietly(kernel: _Kernel, code: str, timeout: float) -> dict:
+    """Run ``code`` in the kernel, silent and out of its history; the content of its reply. RuntimeError if the kernel
+    does not answer within ``timeout`` seconds or dies: checked every 0.1 s, for a build being stopped is not kept
+    waiting (the client's execute_interactive would wait out its whole timeout on a killed kernel)."""
+    import queue
+
+    from jupyter_core.utils import run_sync
+
+    msg_id = kernel.kc.execute(code, silent=True, store_history=False)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reply = run_sync(kernel.kc.get_shell_msg)(timeout=0.1)
+        except queue.Empty:
+            if not kernel.alive():
+                raise RuntimeError("the kernel died") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the kernel did not answer within {timeout:.0f} s") from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]
 
 
 def _register_warm_engine() -> None:
     """papermill's nbclient engine, except that the worker's kernel is kept for its next notebook."""
-    from jupyter_core.utils import run_sync
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.iorw import write_ipynb
@@ -268,35 +335,32 @@ def _register_warm_engine() -> None:
                                      start_timeout=60, execution_timeout=None, **kwargs):
             kwargs.pop("input_path", None)
             prepare = _PREPARE.format(cwd=kwargs.pop("notebook_dir"), defer_png=kwargs.pop("defer_png", False))
-            client = PapermillNotebookClient(nb_man, km=_kernel_manager(kernel_name), timeout=execution_timeout, startup_timeout=start_timeout,
-                                             kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
-                                             stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
-            client.kc = _WARM.get("kc")
-            # papermill saves the whole notebook, serialised and validated, before and after every cell (30 times
-            # for a theme notebook: 0.08 s). It is written once instead: by papermill when execution ends, and here
-            # when it stops on a timeout or a dead kernel, for the error message to point to.
-            output, nb_man.output_path = nb_man.output_path, None
-            try:
-                with client.setup_kernel():
-                    _WARM["kc"] = client.kc
-                    _check_wanted(client.km)
-                    try:
-                        reply = run_sync(client.kc.execute_interactive)(prepare, silent=True, store_history=False,
-                                                                         timeout=start_timeout)
-                    except TimeoutError as exc:
-                        raise RuntimeError(f"the kernel did not answer ({exc})") from None
-                    if reply["content"]["status"] != "ok":
-                        raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
-                executed = client.execute()
+            with _held_kernel(kernel_name) as kernel:
+                client = PapermillNotebookClient(nb_man, km=kernel.km, timeout=execution_timeout, startup_timeout=start_timeout,
+                                                 kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
+                                                 stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+                client.kc = kernel.kc
+                # papermill saves the whole notebook, serialised and validated, before and after every cell (30 times
+                # for a theme notebook: 0.08 s). It is written once instead: by papermill when execution ends, and here
+                # when it stops on a timeout or a dead kernel, for the error message to point to.
+                output, nb_man.output_path = nb_man.output_path, None
                 try:
-                    run_sync(client.kc.execute_interactive)(_RELEASE, silent=True, store_history=False, timeout=start_timeout)
-                except Exception:
-                    _discard_kernel()  # in an unknown state: the next notebook gets a new kernel
-                return executed
-            except BaseException:
-                _discard_kernel()  # a kernel that timed out or died is never reused
-                if output:
-                    write_ipynb(nb_man.nb, output)
-                raise
+                    with client.setup_kernel():
+                        kernel.kc = client.kc
+                        _check_wanted(kernel)
+                        reply = _quietly(kernel, prepare, start_timeout)
+                        if reply["status"] != "ok":
+                            raise RuntimeError(f"could not reset the kernel: {reply.get('evalue')}")
+                    executed = client.execute()
+                    try:
+                        _quietly(kernel, _RELEASE, start_timeout)
+                    except Exception:
+                        _discard_kernel()  # in an unknown state: the next notebook gets a new kernel
+                    return executed
+                except BaseException:
+                    _discard_kernel()  # a kernel that timed out or died is never reused
+                    if output:
+                        write_ipynb(nb_man.nb, output)
+                    raise
 
     papermill_engines.register("warm", WarmKernelEngine)

@@ -71,7 +71,7 @@ def test_a_warmed_up_worker_runs_its_first_notebook_in_the_kernel_it_started(tmp
 
     execute._discard_kernel()  # no kernel left by an earlier test: this one must be warm_up's
     warm_up(str(tmp_path))
-    started = execute._WARM["km"].provisioner.pid
+    started = execute._WARM["kernel"].km.provisioner.pid
     probe = notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())", "print(sorted(k for k in globals() if not k.startswith('_')))")
     run_notebook(probe, str(tmp_path / "out.ipynb"), {}, 60)
     pid, names = outputs(str(tmp_path / "out.ipynb"))
@@ -84,9 +84,9 @@ def test_warming_up_a_worker_that_has_a_kernel_keeps_that_kernel(tmp_path):
     from pipeline import execute
 
     warm_up(str(tmp_path))
-    first, kernels = execute._WARM["km"].provisioner.pid, _kernel_children()
+    first, kernels = execute._WARM["kernel"].km.provisioner.pid, _kernel_children()
     warm_up(str(tmp_path))
-    assert execute._WARM["km"].provisioner.pid == first and _kernel_children() == kernels
+    assert execute._WARM["kernel"].km.provisioner.pid == first and _kernel_children() == kernels
 
 
 def test_a_warm_up_that_fails_leaves_the_error_to_the_first_notebook(tmp_path, monkeypatch):
@@ -106,7 +106,7 @@ def test_an_idle_kernel_holds_none_of_its_last_notebooks_variables(tmp_path):
 
     run_notebook(notebook(tmp_path / "big.ipynb", "payload = bytearray(50_000_000)"), str(tmp_path / "out.ipynb"), {}, 60)
     seen: list[str] = []
-    run_sync(execute._WARM["kc"].execute_interactive)("print('payload' in globals())", timeout=30,
+    run_sync(execute._WARM["kernel"].kc.execute_interactive)("print('payload' in globals())", timeout=30,
                                                       output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
     assert "".join(seen).strip() == "False"
 
@@ -141,7 +141,7 @@ def _in_kernel(code: str) -> str:
     from pipeline import execute
 
     seen: list[str] = []
-    run_sync(execute._WARM["kc"].execute_interactive)(code, timeout=30, output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
+    run_sync(execute._WARM["kernel"].kc.execute_interactive)(code, timeout=30, output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
     return "".join(seen).strip()
 
 
@@ -164,7 +164,7 @@ def test_a_frozen_kernel_still_frees_the_context_its_notebook_loaded(tmp_path):
 def _kernel_pid() -> int:
     from pipeline import execute
 
-    return execute._WARM["km"].provisioner.pid
+    return execute._WARM["kernel"].km.provisioner.pid
 
 
 def _running(pid: int) -> bool:
@@ -235,11 +235,57 @@ def test_stopping_the_kernels_closes_their_managers_sockets_and_connection_files
     from pipeline.execute import stop_kernels
 
     run_notebook(notebook(tmp_path / "fine.ipynb", "x = 1"), str(tmp_path / "out.ipynb"), {}, 60)
-    km = execute._WARM["km"]
+    km = execute._WARM["kernel"].km
     connection = Path(km.connection_file)
     assert connection.is_file() and not km.context.closed
     stop_kernels()
     assert km.context.closed and not connection.exists()
+
+
+def test_stopping_the_kernels_leaves_a_busy_workers_sockets_to_that_worker(tmp_path):
+    """zmq sockets are not to be used by two threads at once: stop_kernels kills the kernel a worker is waiting on,
+    and the worker, finding it dead, closes its sockets itself."""
+    import threading
+
+    from pipeline import execute
+    from pipeline.execute import stop_kernels
+
+    fine = notebook(tmp_path / "fine.ipynb", "x = 1")
+    run_notebook(fine, str(tmp_path / "a.ipynb"), {}, 60)
+    kernel = execute._WARM["kernel"]
+    pid = kernel.km.provisioner.pid
+    with kernel.lock:  # as its worker holds it while it waits on the kernel
+        stopper = threading.Thread(target=stop_kernels)
+        stopper.start()
+        stopper.join(timeout=60)
+        assert not _running(pid) and not kernel.km.context.closed
+    run_notebook(fine, str(tmp_path / "b.ipynb"), {}, 60)  # the worker's next notebook
+    assert kernel.km.context.closed and execute._WARM["kernel"] is not kernel
+
+
+def test_a_worker_waiting_on_a_kernel_that_is_killed_stops_waiting(tmp_path):
+    """Resetting a kernel before a notebook, or releasing it after, must not wait out its timeout on a dead kernel:
+    a stopped build would be kept from exiting."""
+    import threading
+
+    from pipeline import execute
+
+    run_notebook(notebook(tmp_path / "fine.ipynb", "x = 1"), str(tmp_path / "a.ipynb"), {}, 60)
+    kernel = execute._WARM["kernel"]
+    failed = []
+
+    def wait_on_kernel() -> None:
+        try:
+            execute._quietly(kernel, "import time\ntime.sleep(600)", timeout=600)
+        except RuntimeError as exc:
+            failed.append(str(exc))
+
+    waiting = threading.Thread(target=wait_on_kernel, daemon=True)
+    waiting.start()
+    waiting.join(timeout=2)  # the kernel is asleep
+    kernel.kill()
+    waiting.join(timeout=60)
+    assert failed == ["the kernel died"]
 
 
 def _kernel_children() -> set[int]:
@@ -324,7 +370,7 @@ def test_a_script_that_ran_a_notebook_leaves_no_kernel_when_it_exits(tmp_path):
     fine = notebook(tmp_path / "fine.ipynb", "x = 1")
     script = ("from pipeline import execute\n"
               f"execute.run_notebook({fine!r}, {str(tmp_path / 'out.ipynb')!r}, {{}}, 60)\n"
-              "print(execute._WARM['km'].provisioner.pid)")
+              "print(execute._WARM['kernel'].km.provisioner.pid)")
     # Output to a file, not a pipe: the kernel inherits it, and reading a pipe to its end would wait for the kernel too.
     with open(tmp_path / "stdout", "w") as out:
         subprocess.run([sys.executable, "-c", script], stdout=out, stderr=subprocess.DEVNULL, timeout=180, check=True)

@@ -45,8 +45,14 @@ def gone_within(pid: int, seconds: float) -> bool:
     return not alive(pid)
 
 
+def close(km) -> None:
+    kernel = execute._Kernel(km)
+    with kernel.lock:
+        kernel.close()
+
+
 def kernel_pid() -> int:
-    return execute._WARM["km"].provisioner.pid
+    return execute._WARM["kernel"].km.provisioner.pid
 
 
 def probe(tmp_path: Path, name: str) -> list[str]:
@@ -96,7 +102,7 @@ def test_stopping_the_server_ends_a_kernel_it_has_just_forked(tmp_path, server):
     try:
         assert gone_within(pid, 10)
     finally:
-        execute._close(km)  # made here, not by a worker: stop_kernels does not know it
+        close(km)  # made here, not by a worker: stop_kernels does not know it
 
 
 def test_a_kernel_asked_of_a_server_the_build_has_stopped_is_not_launched_instead(tmp_path, monkeypatch):
@@ -131,7 +137,7 @@ def test_a_kernel_asked_of_a_server_the_build_has_stopped_is_not_launched_instea
         starting.join(120)
         assert not km.has_kernel and len(failed) == 1
     finally:
-        execute._close(km)
+        close(km)
 
 
 def test_a_kernel_does_not_outlive_a_killed_server(tmp_path, server):
