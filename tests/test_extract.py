@@ -59,6 +59,25 @@ def test_parse_number_gives_none_for_vague_quantifiers(vague):
     assert parse_number(vague) is None
 
 
+# re's IGNORECASE matches these to i, s and k (and İ to i): a number word spelled with them is matched as the word.
+LOOKALIKES = str.maketrans({"i": "ı", "s": "ſ", "k": "\u212a"})
+
+
+@pytest.mark.parametrize("written", ["3 million dollars", "2 billion", "fourteen thousand", "six", "a thousand",
+                                     "the sixth-largest", "nearly two thirds", "5k", "8 bln"])
+def test_parse_number_reads_a_word_spelled_with_letters_matching_ignores_case_of(written):
+    assert parse_number(written.translate(LOOKALIKES)) == parse_number(written)
+    assert parse_number(written.replace("i", "İ")) == parse_number(written)
+
+
+def test_figures_and_events_read_words_spelled_with_letters_matching_ignores_case_of():
+    text = ("Six years ago it lent 3 million dollars, the sixth-largest loan, to some fourteen thousand farmers. "
+            "In March 2015 it said so; the following year it did, and two years later, and last month.")
+    odd = text.translate(LOOKALIKES)
+    assert [f.value for f in figures(odd)] == [f.value for f in figures(text)] != []
+    assert [e.start for e in events(odd)] == [e.start for e in events(text)] != []
+
+
 # --- figures --------------------------------------------------------------------------------------
 
 def test_scaled_count_is_a_figure():
