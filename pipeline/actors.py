@@ -162,6 +162,9 @@ def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(branches(trie, top=True) + r"(?!\w)" if trie else r"(?!x)x")
 
 
+_NO_WORDS = _whole_words(())
+
+
 # --- unlisted people ------------------------------------------------------------------------------
 
 _TITLES = {"president", "prime", "minister", "foreign", "senator", "ambassador", "professor", "assistant", "associate",
@@ -345,17 +348,23 @@ def extract_document_actors(document: Document, gazetteer: list[Actor], *, meton
     """Mentions across a document; an unlisted person introduced once is recognised by surname later on."""
     index = _index_of(gazetteer)
     known: dict[str, tuple[str, str, str | None]] = {}
-    surnames = _whole_words(known)
+    surnames: re.Pattern[str] | None = None  # the pattern of known, compiled when a paragraph may need it
     out: list[Mention] = []
     for p in document.paragraphs:
-        mentions = _mentions(p, index, metonyms, known, surnames)
+        # A paragraph holding none of the surnames as text has no match of their pattern: most paragraphs, once
+        # known is not empty. Compiling it each time a person was added took a twelfth of actor extraction.
+        if any(name in p.text for name in known):
+            surnames = surnames or _whole_words(known)
+            mentions = _mentions(p, index, metonyms, known, surnames)
+        else:
+            mentions = _mentions(p, index, metonyms, {}, _NO_WORDS)
         out.extend(mentions)
         before = len(known)
         for m in mentions:
             if m.actor_id.startswith("person:") and " " in m.name:
                 known.setdefault(m.name.split()[-1], (m.actor_id, m.name, m.role))
         if len(known) > before:  # keys are only ever added
-            surnames = _whole_words(known)
+            surnames = None
     return out
 
 

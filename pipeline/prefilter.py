@@ -44,7 +44,7 @@ def needles(regex: re.Pattern[str]) -> Needles | None:
     alternative, and a sequence requires each of its literal runs: "Russian (state )?(media|TV)" needs
     "russian" and one of "media", "tv", which most sentences naming Russia lack.
     """
-    items = list(_parser.parse(regex.pattern, regex.flags))
+    items = list(_parsed(regex))
     core = [(op, av) for op, av in items if op not in _ZERO_WIDTH]  # assertions consume nothing: no text to require
     alternatives = [list(alt) for alt in core[0][1][1]] if len(core) == 1 and core[0][0] is sre.BRANCH else [items]
     # An alternative with no longer run may still be told apart by a two-letter one ("\\bRT\\b"): that beats
@@ -117,7 +117,7 @@ def anchors(regex: re.Pattern[str], found: Needles | None) -> frozenset[str] | N
     lowercase terms; None when no set of them is known to. A search then need only try where one of them
     stands in the text's lowercase form.
     """
-    starts = _starts(list(_parser.parse(regex.pattern, regex.flags)))
+    starts = _starts(list(_parsed(regex)))
     if not starts or found is None:
         return None
     every = {n for conj in found for options in conj for n in options}
@@ -171,7 +171,7 @@ def alternatives(regex: re.Pattern[str]) -> list[re.Pattern[str]] | None:
     """The pattern's top-level alternatives compiled on their own ("a|b(c|d)" gives "a" and "b(c|d)"), or
     None when it has one, or when splitting could change what its parts mean (group references, verbose
     syntax). The pattern matches a text exactly where one of its alternatives does."""
-    if regex.flags & re.VERBOSE or any(op in (sre.GROUPREF, sre.GROUPREF_EXISTS) for op, _ in _ops(_parser.parse(regex.pattern, regex.flags))):
+    if regex.flags & re.VERBOSE or any(op in (sre.GROUPREF, sre.GROUPREF_EXISTS) for op, _ in _ops(_parsed(regex))):
         return None
     pattern, parts, start, depth, i = regex.pattern, [], 0, 0, 0
     while i < len(pattern):
@@ -210,7 +210,14 @@ def looks_back(regex: re.Pattern[str]) -> bool:
     ``regex.search(text, start, end)`` may differ from searching ``text[start:end]``, and the caller must slice."""
     starts = {sre.AT_BEGINNING, sre.AT_BEGINNING_LINE, sre.AT_BEGINNING_STRING}
     return any(op is sre.AT and av in starts or op in (sre.ASSERT, sre.ASSERT_NOT) and av[0] < 0
-               for op, av in _ops(_parser.parse(regex.pattern, regex.flags)))
+               for op, av in _ops(_parsed(regex)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(regex: re.Pattern[str]) -> _parser.SubPattern:
+    """The pattern's parse tree, read only: needles, anchors, looks_back and alternatives each walk it, and parsing
+    it for each was most of the time of loading a codebook."""
+    return _parser.parse(regex.pattern, regex.flags)
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from pipeline.actors import _capital_run_patterns, _capital_runs
 from pipeline.corpus import Paragraph, load_corpus, split_sentences
 from pipeline.errors import CodebookError
 from pipeline.extract import (_CANDIDATE, _DATE, Actor, Event, Figure, Quote, _date_matches, _next_candidate,
+                              _sentences_with_trigger,
                               _trigger_scan, co_occurrence, extract_actors, extract_document_actors,
                               extract_document_events, extract_events, extract_figures, extract_quotes, load_gazetteer,
                               parse_number)
@@ -56,6 +57,25 @@ def test_parse_number_normalises_scale_percent_shares_and_ranks(written, value):
 @pytest.mark.parametrize("vague", ["thousands", "dozens of people", "several", "many"])
 def test_parse_number_gives_none_for_vague_quantifiers(vague):
     assert parse_number(vague) is None
+
+
+# re's IGNORECASE matches these to i, s and k (and İ to i): a number word spelled with them is matched as the word.
+LOOKALIKES = str.maketrans({"i": "ı", "s": "ſ", "k": "\u212a"})
+
+
+@pytest.mark.parametrize("written", ["3 million dollars", "2 billion", "fourteen thousand", "six", "a thousand",
+                                     "the sixth-largest", "nearly two thirds", "5k", "8 bln"])
+def test_parse_number_reads_a_word_spelled_with_letters_matching_ignores_case_of(written):
+    assert parse_number(written.translate(LOOKALIKES)) == parse_number(written)
+    assert parse_number(written.replace("i", "İ")) == parse_number(written)
+
+
+def test_figures_and_events_read_words_spelled_with_letters_matching_ignores_case_of():
+    text = ("Six years ago it lent 3 million dollars, the sixth-largest loan, to some fourteen thousand farmers. "
+            "In March 2015 it said so; the following year it did, and two years later, and last month.")
+    odd = text.translate(LOOKALIKES)
+    assert [f.value for f in figures(odd)] == [f.value for f in figures(text)] != []
+    assert [e.start for e in events(odd)] == [e.start for e in events(text)] != []
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -224,6 +244,18 @@ def test_the_date_search_finds_what_the_full_date_pattern_finds():
     texts += [sep.join(r) for r in rotations for sep in ("", " ", ", ")]
     for text in texts:
         assert [m.span() for m in _date_matches(text)] == [m.span() for m in _DATE.finditer(text)], text
+
+
+def test_only_sentences_with_a_date_trigger_are_read_for_events():
+    text = "No date here. It was signed in May. Nothing else. Talks resumed in 2019."
+    sentences = para(text).sentences
+    read = [text[a:b] for _, a, b in _sentences_with_trigger(para(text))]
+    assert read == [sentences[1].text, sentences[3].text]
+
+
+def test_a_trigger_inside_a_word_still_has_its_sentence_read():
+    # "May" in "Mayor" is a trigger (_date_matches then finds no date there): the skip is no stricter than it.
+    assert [k for k, _, _ in _sentences_with_trigger(para("The Mayor met. Then 5 left."))] == [0, 1]
 
 
 def test_document_events_carry_the_year_across_paragraphs(tmp_path):
