@@ -205,6 +205,26 @@ def test_sentences_do_not_split_on_abbreviations_or_initials():
     assert split_sentences(text) == ["Trenin, D. said the U.S. and Mr. Putin met.", "The talks failed.", "In 2019 they met again."]
 
 
+def test_the_word_before_a_full_stop_is_read_as_the_sentence_so_far_would_give_it():
+    """sentence_bounds reads the word before each full stop back from it (_last_word), not from a copy of the
+    sentence so far, which made long paragraphs of abbreviations quadratic; it must find the same word."""
+    import random
+
+    from pipeline.corpus import _last_word
+
+    def from_the_sentence(before: str) -> str:
+        stem = before.rstrip(".!?…")
+        return stem.rsplit(None, 1)[-1] if stem and not stem[-1].isspace() else ""
+
+    pieces = ["Dr.", "U.S.", "a", "word", " ", "  ", "\n", "\t", "...", "…", "?!", "“Mr.", "(e.g.", "x" * 70 + ".", ".a"]
+    rng = random.Random(6)
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        for stop in (i for i, c in enumerate(text) if c == "."):
+            for start in {0, rng.randint(0, stop), stop}:
+                assert _last_word(text, start, stop + 1) == from_the_sentence(text[start:stop + 1]), (text, start, stop)
+
+
 def test_sentences_leave_out_the_whitespace_around_them():
     assert split_sentences(" \tThe talks failed.  In 2019 they met again. \n") == ["The talks failed.", "In 2019 they met again."]
 
