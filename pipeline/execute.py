@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -180,14 +181,14 @@ class _Kernel:
 
     def alive(self) -> bool:
         """False once its process has exited; true before it is started."""
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        process = getattr(self.km.provisioner, "process", None)
         return process is None or process.poll() is None
 
     def kill(self) -> None:
         """Kill the kernel's process group (the kernel and what it started) and wait until it is gone."""
         from jupyter_core.utils import run_sync
 
-        provisioner = getattr(self.km, "provisioner", None)
+        provisioner = self.km.provisioner  # None before a start and after cleanup_resources
         process = getattr(provisioner, "process", None)
         if process is not None:
             with contextlib.suppress(Exception):
@@ -323,6 +324,7 @@ def _quietly(kernel: _Kernel, code: str, timeout: float) -> dict:
             return reply["content"]
 
 
+@functools.cache  # papermill's registry is the process's: once is enough
 def _register_warm_engine() -> None:
     """papermill's nbclient engine, except that the worker's kernel is kept for its next notebook."""
     from papermill.clientwrap import PapermillNotebookClient

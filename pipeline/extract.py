@@ -499,7 +499,7 @@ def _shift(anchor: PartialDate, unit: str, n: int) -> PartialDate | None:
 
 
 def _count(word: str) -> int:
-    return int(word) if word.isdigit() else {"a": 1, "one": 1}.get(_word(word)) or _WORD_VALUES[_word(word)]
+    return int(word) if word.isdigit() else {"a": 1, "one": 1}.get(key := _word(word)) or _WORD_VALUES[key]
 
 
 @dataclass
