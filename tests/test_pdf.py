@@ -1,7 +1,10 @@
-"""The PDF child (pipeline/pdf.py): what it costs to start."""
+"""The PDF child (pipeline/pdf.py): what it costs to start, and how it draws the charts' text."""
 from __future__ import annotations
 
+import base64
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +42,69 @@ def test_weasyprint_loads_the_same_libraries_from_one_ldconfig_listing():
     assert listed["started"] == ["/sbin/ldconfig"]
     assert len(plain["started"]) > 1  # what the listing saves: ctypes runs ldconfig, gcc and ld per library name
     assert listed["libraries"] == plain["libraries"]
+
+
+# Labels as matplotlib writes them (one x and y, anchor in the style), and one with a per-glyph rotate list.
+CHART = """<svg xmlns="http://www.w3.org/2000/svg" width="320" height="220" viewBox="0 0 320 220">
+<text x="150" y="40" style="font-size: 12px; font-family: 'DejaVu Sans'; text-anchor: middle">Astana 2024</text>
+<text x="300" y="80" style="font-size: 12px; font-family: 'DejaVu Sans'; text-anchor: end">Eurasian Union</text>
+<text x="20" y="200" transform="rotate(-90 20 200)" style="font-size: 9px; font-family: 'DejaVu Sans'">passages</text>
+<text x="60" y="160" rotate="10" style="font-size: 12px; font-family: 'DejaVu Sans'">Belt</text>
+</svg>"""
+
+
+def _chart_pdf(tmp_path: Path, in_runs: bool) -> Path:
+    from weasyprint import HTML
+
+    from pipeline.pdf import svg_text_in_runs
+
+    page = f'<img src="data:image/svg+xml;base64,{base64.b64encode(CHART.encode()).decode()}">'
+    target = tmp_path / f"chart-{in_runs}.pdf"
+    if in_runs:
+        with svg_text_in_runs():
+            HTML(string=page).write_pdf(target)
+    else:
+        HTML(string=page).write_pdf(target)
+    return target
+
+
+def _text_shows(pdf: Path) -> int:
+    """How many text-showing operators the page draws, in its content and in its forms (anchored labels)."""
+    from pypdf import PdfReader
+
+    page = PdfReader(pdf).pages[0]
+    streams = [page.get_contents().get_data()]
+
+    def forms(resources) -> None:
+        for xobject in (resources or {}).get("/XObject", {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                streams.append(xobject.get_data())
+                forms(xobject.get("/Resources"))
+
+    forms(page.get("/Resources"))
+    return sum(len(re.findall(rb"T[Jj]\s", data)) for data in streams)
+
+
+def _words(pdf: Path) -> list[tuple[str, float, float, float, float]]:
+    assert shutil.which("pdftotext"), "pdftotext missing: `make test` installs it (apt-get install poppler-utils)"
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [(w, *map(float, box)) for *box, w in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', xml)]
+
+
+def test_chart_labels_are_drawn_as_one_run_each_unless_their_glyphs_are_placed_one_by_one(tmp_path):
+    assert _text_shows(_chart_pdf(tmp_path, in_runs=False)) == len("Astana2024EurasianUnionpassagesBelt")
+    assert _text_shows(_chart_pdf(tmp_path, in_runs=True)) == 3 + len("Belt")  # the rotate list keeps letters
+
+
+def test_chart_labels_drawn_as_runs_land_where_letter_by_letter_layout_puts_them(tmp_path):
+    letters, runs = _words(_chart_pdf(tmp_path, in_runs=False)), _words(_chart_pdf(tmp_path, in_runs=True))
+    assert [w[0] for w in runs] == [w[0] for w in letters] == ["Astana", "2024", "passages", "Eurasian", "Union", "Belt"]
+    for run, letter in zip(runs, letters):  # anchors (middle, end), rotation and baseline all hold
+        assert run[1:] == pytest.approx(letter[1:], abs=0.5), run[0]
+
+
+def test_drawing_in_runs_ends_with_its_block(tmp_path):
+    _chart_pdf(tmp_path, in_runs=True)
+    assert _text_shows(_chart_pdf(tmp_path, in_runs=False)) > 3 + len("Belt")
