@@ -181,13 +181,13 @@ def test_html_has_no_script_frame_handler_or_foreign_resource(hostile):
 
 def test_payloads_appear_escaped_and_template_syntax_literally(hostile):
     _, _, html, p, _ = hostile
-    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=" in html
-    assert "&lt;iframe src=" in html and '&lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt;' in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=" in html and "&lt;iframe src=" in html
     assert "&amp;lt;b&amp;gt;" in html  # the entity text is shown as written, not decoded into a tag
     assert p["md_link"] in html and p["md_img"] in html  # Markdown is not rendered into a link or image
     assert "{{ 7*7 }}" in html and "{% raw %}" in html
     text = "".join(parse(html).text)
+    for name in ("script", "img", "iframe", "js", "entity"):  # each shown as the text it is
+        assert p[name] in text, name
     assert "{{ 7*7 }}" in text
     # where the template expression stood, nothing evaluated it (the seeds have their own 49s elsewhere)
     assert f"{p['entity']} 49 " not in text and f"{p['img']} 49 " not in text and "{{ 7*7 }} {% raw %}" in text
