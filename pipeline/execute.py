@@ -170,6 +170,10 @@ class _Kernel:
 
     zmq sockets must not be used by two threads at once: stop_kernels, in the build's thread, kills any kernel but
     closes the sockets only of one whose worker is idle; a busy worker finds its kernel dead and closes them itself.
+    Nor by two threads one after the other: the client's sockets wait in the event loop of the thread that first
+    polled them, and pyzmq moves a socket polled from another thread's loop without leaving the first, whose stale
+    reader then hides the next socket given that file descriptor: that socket's replies wake nothing, and a cell
+    waits out its whole timeout (seen in the tests, 2 × 60 s).
     Closed they must be, by one or the other: left to the cycle collector, a zmq context may be finalised before its
     sockets (weak references are cleared first), and then waits for them for ever.
     """

@@ -266,25 +266,29 @@ def test_stopping_the_kernels_leaves_a_busy_workers_sockets_to_that_worker(tmp_p
 def test_a_worker_waiting_on_a_kernel_that_is_killed_stops_waiting(tmp_path):
     """Resetting a kernel before a notebook, or releasing it after, must not wait out its timeout on a dead kernel:
     a stopped build would be kept from exiting."""
+    import queue
     import threading
 
     from pipeline import execute
 
-    run_notebook(notebook(tmp_path / "fine.ipynb", "x = 1"), str(tmp_path / "a.ipynb"), {}, 60)
-    kernel = execute._WARM["kernel"]
+    kernels: queue.Queue = queue.Queue()
     failed = []
 
-    def wait_on_kernel() -> None:
+    def worker() -> None:  # as a build's worker: the kernel's sockets are only ever used by the thread that started it
+        run_notebook(notebook(tmp_path / "fine.ipynb", "x = 1"), str(tmp_path / "a.ipynb"), {}, 60)
+        kernels.put(execute._WARM["kernel"])
         try:
-            execute._quietly(kernel, "import time\ntime.sleep(600)", timeout=600)
+            execute._quietly(execute._WARM["kernel"], "import time\ntime.sleep(600)", timeout=600)
         except RuntimeError as exc:
             failed.append(str(exc))
 
-    waiting = threading.Thread(target=wait_on_kernel, daemon=True)
+    waiting = threading.Thread(target=worker, daemon=True)
     waiting.start()
+    kernel = kernels.get(timeout=60)
     waiting.join(timeout=2)  # the kernel is asleep
     kernel.kill()
     waiting.join(timeout=60)
+    execute.stop_kernels()  # closes the dead kernel's sockets, which its worker left
     assert failed == ["the kernel died"]
 
 
