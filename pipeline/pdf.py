@@ -60,7 +60,7 @@ _PER_GLYPH = frozenset({"dx", "dy", "rotate", "textLength", "letter-spacing"})
 def svg_text_in_runs() -> Iterator[None]:
     """Lay out and draw each plain SVG ``<text>`` as one run of glyphs, not one Pango layout per letter.
 
-    WeasyPrint (68–70) lays out every letter of SVG text on its own so that per-glyph x, y, dx, dy and rotate
+    WeasyPrint (70.0) lays out every letter of SVG text on its own so that per-glyph x, y, dx, dy and rotate
     lists work. The charts never use them, and their 272 labels (3,153 letters) took 0.46 s of the seed
     brief's 4.20 s PDF (``benchmarks/ab.py --case cold``: 3.74 s in runs). WeasyPrint's own function still
     does the work: it is handed the text as one "letter", so style, anchor, bounding box and emoji handling

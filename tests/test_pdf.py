@@ -94,6 +94,7 @@ def _words(pdf: Path) -> list[tuple[str, float, float, float, float]]:
 
 
 def test_chart_labels_are_drawn_as_one_run_each_unless_their_glyphs_are_placed_one_by_one(tmp_path):
+    # WeasyPrint's own layout, one show per letter; should it ever draw runs itself, svg_text_in_runs can go
     assert _text_shows(_chart_pdf(tmp_path, in_runs=False)) == len("Astana2024EurasianUnionpassagesBelt")
     assert _text_shows(_chart_pdf(tmp_path, in_runs=True)) == 3 + len("Belt")  # the rotate list keeps letters
 
