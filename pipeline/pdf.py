@@ -64,7 +64,9 @@ def svg_text_in_runs() -> Iterator[None]:
     lists work. The charts never use them, and their 272 labels (3,153 letters) took 0.46 s of the seed
     brief's 4.20 s PDF (``benchmarks/ab.py --case cold``: 3.74 s in runs). WeasyPrint's own function still
     does the work: it is handed the text as one "letter", so style, anchor, bounding box and emoji handling
-    stay its own. A run is also kerned, as browsers draw SVG text.
+    stay its own. A run is also kerned and shaped as a whole, as browsers draw SVG text: a corpus title in a
+    label keeps its accents on their letters, and Arabic is joined and runs right to left, which laid out
+    letter by letter it did not.
     """
     try:
         import weasyprint.svg as svg
