@@ -130,6 +130,8 @@ def test_status_names_what_changed_and_what_reruns(project):
     assert changes(before, now) == ["corpus: 1 file(s) added: 006_new.txt", "notebook(s) edited: 40_csto_perception"]
     steps = plan(project, now)
     assert all(s.runs for s in steps) and steps[-1].name.startswith("assemble")
+    synthesis = steps[-2]  # waits on the findings of the notebooks that re-run, which decide whether it does
+    assert synthesis.name == "90_synthesis" and "40_csto_perception" in synthesis.why and "if they come out unchanged" in synthesis.why
 
 
 def test_a_no_change_build_answers_without_starting_jupyter(seed_build):
