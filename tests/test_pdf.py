@@ -53,12 +53,12 @@ CHART = """<svg xmlns="http://www.w3.org/2000/svg" width="320" height="220" view
 </svg>"""
 
 
-def _chart_pdf(tmp_path: Path, in_runs: bool) -> Path:
+def _chart_pdf(tmp_path: Path, in_runs: bool, chart: str = CHART) -> Path:
     from weasyprint import HTML
 
     from pipeline.pdf import svg_text_in_runs
 
-    page = f'<img src="data:image/svg+xml;base64,{base64.b64encode(CHART.encode()).decode()}">'
+    page = f'<img src="data:image/svg+xml;base64,{base64.b64encode(chart.encode()).decode()}">'
     target = tmp_path / f"chart-{in_runs}.pdf"
     if in_runs:
         with svg_text_in_runs():
@@ -114,15 +114,8 @@ def test_drawing_in_runs_ends_with_its_block(tmp_path):
 def test_a_chart_label_with_a_combining_accent_is_drawn_as_one_shaped_word(tmp_path):
     """Publisher names and titles from the corpus become chart labels: a run is shaped as a whole (accents placed on
     their letter, Arabic joined right to left), which letter-by-letter layout cannot do."""
-    from weasyprint import HTML
-
-    from pipeline.pdf import svg_text_in_runs
-
     label = """<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60" viewBox="0 0 200 60">
 <text x="20" y="30" style="font-size: 12px; font-family: 'DejaVu Sans'">e\u0301tude</text></svg>"""
-    page = f'<img src="data:image/svg+xml;base64,{base64.b64encode(label.encode()).decode()}">'
-    with svg_text_in_runs():
-        HTML(string=page).write_pdf(tmp_path / "label.pdf")
-    HTML(string=page).write_pdf(tmp_path / "letters.pdf")
-    assert len(_words(tmp_path / "letters.pdf")) > 1  # the accent drawn on its own, apart from its letter
-    assert [w[0] for w in _words(tmp_path / "label.pdf")] in (["e\u0301tude"], ["\u00e9tude"])
+    letters, run = _words(_chart_pdf(tmp_path, False, label)), _words(_chart_pdf(tmp_path, True, label))
+    assert len(letters) > 1  # the accent drawn on its own, apart from its letter
+    assert [w[0] for w in run] in (["e\u0301tude"], ["\u00e9tude"])
