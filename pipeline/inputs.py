@@ -281,11 +281,11 @@ def plan(settings: Settings, inputs: Inputs) -> list[Step]:
     upstream_dirs: list[Path] = []
     for part in sorted(PARTS, key=lambda p: (p.stage, p.name)):
         params = {"theme": part.theme} if part.theme else {}
-        if part.stage > 0 and any(s.runs for s in steps):
+        rerun = [s.name for s in steps if s.runs]
+        if part.stage > 0 and rerun:
             # Its cache key holds those findings, unknown until they have run: an edit that leaves them as they were
-            # (a comment, a chart's colour) lets the build reuse it all the same.
-            rerun = ", ".join(s.name for s in steps if s.runs)
-            steps.append(Step(part.name, True, f"reads the findings of {rerun} (reused instead if they come out unchanged)"))
+            # (a comment, a line of narrative) lets the build reuse it all the same.
+            steps.append(Step(part.name, True, f"reads the findings of {', '.join(rerun)} (reused instead if they come out unchanged)"))
             continue
         cached = settings.cache / "parts" / part_key(part, inputs, params, findings_digest(upstream_dirs) if part.stage else None)
         upstream_dirs.append(cached / "findings")
