@@ -35,15 +35,16 @@ def forks(items: int, jobs: int | None = None) -> bool:
     return (jobs or os.cpu_count() or 1) >= 2 and items >= MIN_ITEMS and threading.active_count() == 1
 
 
-def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None) -> list[Any]:
-    """``[fn(*item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth it.
+def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None, units: int | None = None) -> list[Any]:
+    """``[fn(*item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth it:
+    ``forks`` decides on ``units``, the number of things the items hold (default: one each).
 
     Workers are forked: a spawned worker would re-run the caller's script (any analyst's script without a
     ``__main__`` guard would break), and forking is safe only while this process runs a single thread, so
     a threaded caller (a Jupyter kernel) computes in-process. Results must be picklable.
     """
     jobs = jobs or os.cpu_count() or 1
-    if not forks(len(items), jobs):
+    if not forks(len(items) if units is None else units, jobs):
         return [fn(*item) for item in items]
     with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
                              initargs=(os.getpid(),)) as pool:

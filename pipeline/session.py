@@ -29,6 +29,7 @@ from .render import Citer
 
 # Called once corpus and codebook are read and valid, with the number of documents still to analyse.
 Ready = Callable[[Codebook, int], None]
+BATCH = 32  # documents analysed together: most of the gain of taking each part over many (16: 2.45 s, 64: 2.39 s, all 1,000: 2.34 s)
 KEEP_CONTEXTS = 3  # context files a cache keeps (_prune): a few corpora, or states of one, used in turn
 
 
@@ -78,21 +79,24 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
     stored = store.load_pickles(keys)
     found = [stored.get(k, (None, b"")) for k in keys]
     missing = [i for i, (a, _) in enumerate(found) if a is None]
-    pickled = forks(len(missing), jobs)  # a worker sends its result pickled, as the cache keeps it: once, for both
-    work = [(documents[i], codebook, gazetteer, pickled) for i in missing]
-    ready(len(work))
+    pickled = forks(len(missing), jobs)  # a worker sends its results pickled, as the cache keeps them: once, for both
+    # Analysed a batch at a time (analysis.analyse_documents): a worker's unit of work too.
+    batches = [missing[start:start + BATCH] for start in range(0, len(missing), BATCH)]
+    work = [([documents[i] for i in batch], codebook, gazetteer, pickled) for batch in batches]
+    ready(len(missing))
     new = []
-    for i, result in zip(missing, pmap(_analyse, work, jobs)):
-        data = result if pickled else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        found[i] = (pickle.loads(result) if pickled else result, data)
-        new.append((keys[i], data))
+    for batch, results in zip(batches, pmap(_analyse, work, jobs, units=len(missing))):
+        for i, result in zip(batch, results):
+            data = result if pickled else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            found[i] = (pickle.loads(result) if pickled else result, data)
+            new.append((keys[i], data))
     store.put(new)
     return [a for a, _ in found], [data for _, data in found]
 
 
-def _analyse(doc: Document, codebook, gazetteer: list, pickled: bool) -> analysis.DocumentAnalysis | bytes:
-    result = analysis.analyse_document(doc, codebook, gazetteer)
-    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) if pickled else result
+def _analyse(docs: list[Document], codebook, gazetteer: list, pickled: bool) -> list[analysis.DocumentAnalysis] | list[bytes]:
+    results = analysis.analyse_documents(docs, codebook, gazetteer)
+    return [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in results] if pickled else results
 
 
 # The context file is a pickle of (corpus, codebook, gazetteer, number of documents) followed by each document's

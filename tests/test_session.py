@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import analysis, corpus, session
+from pipeline.codebook import load_codebook
 from pipeline.config import DEFAULT_CODEBOOK, DEFAULT_CORPUS, PROJECT_ROOT
+from pipeline.extract import load_gazetteer
 from pipeline.errors import BriefError
 from pipeline.inputs import analysis_depends, context_path
 from pipeline.parallel import pmap
@@ -48,12 +50,31 @@ def test_adding_a_document_processes_and_analyses_only_that_document(grown, monk
     root, cache, before, add = grown
     add()
     processed = counting(monkeypatch, corpus, "_process_or_error")
-    analysed = counting(monkeypatch, analysis, "analyse_document")
+    analysed = counting(monkeypatch, analysis, "analyse_documents")
     after = session.load_context(root, DEFAULT_CODEBOOK, cache)
     assert [meta.file for meta, _ in processed] == ["900_new.txt"]
-    assert [doc.meta.file for doc, _, _ in analysed] == ["900_new.txt"]
+    assert [doc.meta.file for docs, _, _ in analysed for doc in docs] == ["900_new.txt"]
     assert len(after.corpus.documents) == len(before.corpus.documents) + 1
     assert any(f.text == "20 per cent" for f in after.figures["900_new-p2"])
+
+
+def test_documents_analysed_together_each_get_the_analysis_they_get_alone(tmp_path):
+    """The corpus stage analyses documents in batches (for speed): what reading one document teaches the extractors,
+    a person's surname or the year in force, must not carry into the next."""
+    (tmp_path / "a.txt").write_text("Talks\n\nIn May 2019 Foreign Minister Arman Zhaksylykov met Chinese officials in Astana.\n",
+                                    encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Reply\n\nIn May Zhaksylykov said that ties with Beijing were strong.\n", encoding="utf-8")
+    (tmp_path / "metadata.yaml").write_text("documents:\n  - file: a.txt\n    title: Talks\n    date: 2019-06\n"
+                                            "  - file: b.txt\n    title: Reply\n    date: 2023-06\n", encoding="utf-8")
+    docs = corpus.load_corpus(tmp_path).documents
+    codebook, gazetteer = load_codebook(DEFAULT_CODEBOOK / "themes.yaml"), load_gazetteer(DEFAULT_CODEBOOK / "actors.yaml")
+    together = analysis.analyse_documents(docs, codebook, gazetteer)
+    alone = [analysis.analyse_documents([d], codebook, gazetteer)[0] for d in docs]
+    assert together == alone
+    b = alone[1]
+    assert [e.start.year for events in b.events.values() for e in events] == [2023]  # not 2019, the year a.txt was in
+    assert not any(m.text == "Zhaksylykov" for mentions in b.mentions.values() for m in mentions)  # introduced in a.txt only
+    assert any(m.text == "Arman Zhaksylykov" for mentions in together[0].mentions.values() for m in mentions)
 
 
 def test_the_cached_context_equals_a_fresh_one(grown):
@@ -119,11 +140,13 @@ def pid(_):
 
 assert pmap(abs, [(-i,) for i in range(500)], jobs=2) == list(range(500))
 workers = set(pmap(pid, [(i,) for i in range(500)], jobs=2))
-print(bool(workers) and os.getpid() not in workers)
+few = set(pmap(pid, [(i,) for i in range(20)], jobs=2))
+batches = set(pmap(pid, [(i,) for i in range(20)], jobs=2, units=500))  # 20 batches of 25 documents, say
+print(bool(workers) and os.getpid() not in workers and few == {os.getpid()} and os.getpid() not in batches)
 """
 
 
-def test_parallel_map_uses_worker_processes_and_keeps_the_order():
+def test_parallel_map_uses_worker_processes_for_enough_work_and_keeps_the_order():
     # In a fresh process, as the CLI runs it: a process with other threads (this one, once a test has
     # run a kernel client) computes in-process on purpose, since forking it would not be safe.
     done = subprocess.run([sys.executable, "-c", PMAP_PROBE], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
