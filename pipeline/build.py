@@ -126,13 +126,10 @@ class Builder:
                     # a few): the workers launch their kernels before this process imports the analysis (0.2 s) and
                     # reads the corpus (1,000 documents: 0.3 s). Bad input then stops them (below).
                     pool = self._start_pool()
-                from .session import load_context
+                from .session import prepare_context
 
-                ctx = load_context(s.corpus, s.codebook, s.cache, jobs=s.jobs, ready=ready)
-                warnings = [str(w) for w in ctx.corpus.warnings]
-                if len(ctx.corpus.documents) <= KEEP_CONTEXT_DOCUMENTS:
-                    self.context = ctx  # for assembly: not loaded again from the cache
-                del ctx
+                # The context, kept for assembly (not loaded again from the cache) unless the corpus is large
+                self.context, warnings = prepare_context(s.corpus, s.codebook, s.cache, s.jobs, ready, KEEP_CONTEXT_DOCUMENTS)
                 release_memory()
             self.result.warnings += warnings
             for w in warnings:

@@ -228,11 +228,11 @@ def test_kernels_start_before_the_corpus_is_read_when_the_last_build_analysed_it
     order: list[str] = []
     monkeypatch.setattr(Builder, "_start_pool", lambda self: order.append("kernels") or ThreadPoolExecutor(1))
 
-    def load_context(*args, **kwargs):
+    def prepare_context(*args, **kwargs):
         order.append("corpus")
         raise Stop
 
-    monkeypatch.setattr(session, "load_context", load_context)
+    monkeypatch.setattr(session, "prepare_context", prepare_context)
     with pytest.raises(Stop):
         build(s, log=lambda line: None)
     assert order == (["kernels", "corpus"] if last_build else ["corpus"])

@@ -106,6 +106,36 @@ def test_a_truncated_context_file_is_rebuilt(grown):
     assert session._read(path) is not None  # and written again whole
 
 
+def _ready(codebook, to_analyse) -> None:
+    pass
+
+
+def test_the_build_keeps_the_context_of_a_small_corpus_and_only_writes_that_of_a_large_one(tmp_path):
+    n = len(corpus.load_corpus(DEFAULT_CORPUS).documents)
+    kept, warnings = session.prepare_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, tmp_path / "small", None, _ready, keep_up_to=n)
+    assert kept is not None and warnings == [str(w) for w in kept.corpus.warnings]
+    dropped, _ = session.prepare_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, tmp_path / "large", None, _ready, keep_up_to=n - 1)
+    assert dropped is None  # never unpickled; what the notebooks read is the same
+    assert _analysis_of(session.load_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, tmp_path / "large")) == _analysis_of(kept)
+
+
+def test_a_damaged_analysis_entry_the_build_did_not_check_is_recomputed_by_the_notebook(tmp_path):
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    before = session.load_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, cache)
+    shutil.rmtree(cache / "context")
+    with sqlite3.connect(cache / "analysis.sqlite") as con:
+        con.execute("UPDATE entries SET value = ? WHERE rowid = 1", (b"not a pickle",))
+    assert session.prepare_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, cache, None, _ready, keep_up_to=0)[0] is None
+    [path] = (cache / "context").glob("*.pickle")
+    assert session._read(path) is None  # the damaged entry went into the file unchecked
+    assert _analysis_of(session.load_context(DEFAULT_CORPUS, DEFAULT_CODEBOOK, cache)) == _analysis_of(before)
+    assert session._read(path) is not None  # the notebook's load wrote it again, whole
+    with sqlite3.connect(cache / "analysis.sqlite") as con:
+        assert b"not a pickle" not in [v for (v,) in con.execute("SELECT value FROM entries")]
+
+
 def test_a_cache_keeps_the_context_files_last_used(tmp_path):
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
     shutil.copytree(DEFAULT_CORPUS, corpus)
