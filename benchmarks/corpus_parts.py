@@ -2,7 +2,7 @@
 text scans those parts make, run alone.
 
 ``corpus_stage.py`` gives the stage's rate; this splits it. Per part (coding with framing, actors, figures,
-events, quotes) it times the functions ``analysis.analyse_document`` calls, over every document. Then it
+events, quotes) it times the functions ``analysis.analyse_documents`` calls, over every document. Then it
 times only the scans each part makes over the text, all in C (``re`` and the Aho-Corasick automaton), with
 nothing done with what they find: that is the floor of this design. What a part takes above its scan is the
 Python that handles sentences and candidates, which is where a faster design would have to save.
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     paragraphs = [p for d in docs for p in d.paragraphs]
     sentences = [p.text[a:b] for p in paragraphs for a, b in p.spans]
 
-    parts = {  # what analysis.analyse_document calls, part by part
+    parts = {  # what analysis.analyse_documents calls, part by part
         "coding and framing": lambda: [coding.read_paragraph(p, codebook) for p in paragraphs],
         "actors": lambda: [extract.extract_document_actors(d, gazetteer) for d in docs],
         "figures": lambda: [extract.extract_figures(p) for p in paragraphs],

@@ -111,8 +111,8 @@ class Context:
 
 @dataclass
 class DocumentAnalysis:
-    """Coding, framing and extraction of one document, by paragraph id: the unit that is cached and
-    computed in parallel (session.py), so a document added to a large corpus costs only itself."""
+    """Coding, framing and extraction of one document, by paragraph id: the unit that is cached (session.py), so a
+    document added to a large corpus costs only itself."""
 
     coded: dict[str, dict[str, coding.ThemeScore]]
     framing: dict[str, coding.Framing]
@@ -122,15 +122,14 @@ class DocumentAnalysis:
     quotes: dict[str, list]
 
 
-def analyse_document(doc: Document, codebook: Codebook, gazetteer: list) -> DocumentAnalysis:
-    return analyse_documents([doc], codebook, gazetteer)[0]
-
-
 def analyse_documents(docs: Sequence[Document], codebook: Codebook, gazetteer: list) -> list[DocumentAnalysis]:
-    """``analyse_document`` of each document, one part (events, actors, coding, figures, quotes) at a time over all
-    of them: a part's patterns, automaton and memos then stay in the processor's caches while it runs. Taking the
-    parts in turn for each document evicted them at every switch: 2.7 s against 2.4 s for 1,000 synthetic
-    documents (``benchmarks/corpus_parts.py`` times the parts)."""
+    """Each document's analysis, alone: nothing learnt in one document (a person's surname, the year in force)
+    carries into the next.
+
+    One part (events, actors, coding, figures, quotes) runs over all the documents before the next, so that its
+    patterns, automaton and memos stay in the processor's caches while it runs. Taking the parts in turn for each
+    document evicted them at every switch: 2.6–2.7 s against 2.3–2.4 s for 1,000 synthetic documents
+    (``benchmarks/corpus_parts.py`` times the parts)."""
     events = [_by_paragraph(extract.extract_document_events(d)) for d in docs]
     # Document-level: a person introduced once ("Temur Umarov") is recognised by surname later on.
     mentions = [_by_paragraph(extract.extract_document_actors(d, gazetteer)) for d in docs]

@@ -29,7 +29,9 @@ from .render import Citer
 
 # Called once corpus and codebook are read and valid, with the number of documents still to analyse.
 Ready = Callable[[Codebook, int], None]
-BATCH = 32  # documents analysed together: most of the gain of taking each part over many (16: 2.45 s, 64: 2.39 s, all 1,000: 2.34 s)
+# Documents analysed together (analysis.analyse_documents). 1,000 synthetic documents, 2 runs each: one at a time
+# 2.63-2.74 s, 16 at a time 2.43-2.45 s, 64 2.39-2.47 s, all 2.34-2.36 s.
+BATCH = 32
 KEEP_CONTEXTS = 3  # context files a cache keeps (_prune): a few corpora, or states of one, used in turn
 
 
@@ -50,10 +52,10 @@ def prepare_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir:
     corpus warnings. The context itself is returned only for a corpus of at most ``keep_up_to`` documents.
 
     Beyond that the build would drop it, so the documents' analyses are not unpickled here at all: workers send
-    them pickled and the cache holds them pickled, which is how the context file stores them (10,000 documents: the
-    build's first step took 23.8 s, against 25.2 and 27.6 s unpickling them). A damaged cache entry then reaches the context file unchecked;
-    reading it fails, and the notebook computes the context again, which finds and replaces that entry.
-    """
+    them pickled and the cache holds them pickled, which is how the context file stores them (10,000 documents:
+    the build's first step took 23.8 s, against 25.2 and 27.6 s unpickling them). A damaged cache entry then
+    reaches the context file unchecked; reading it fails, and the notebook computes the context again, which finds
+    and replaces that entry."""
     with bulk():
         return _load_context(corpus_dir, codebook_dir, cache_dir, jobs, ready, keep_up_to)
 
