@@ -324,7 +324,7 @@ class Builder:
         for path in executed.values():
             shutil.copyfile(path, nb_dir / path.name)
         nbformat.write(brief, nb_dir / "brief.ipynb")
-        self.step("PNGs, data/ and notebooks/ (while the PDF renders)", t)
+        self.step("PNGs, data/ and notebooks/" + (" (while the PDF renders)" if self.settings.pdf else ""), t)
         if self.settings.pdf:
             try:
                 self.printer.finish()

@@ -230,6 +230,7 @@ def test_killed_or_interrupted_build_keeps_previous_and_next_build_needs_no_clea
     manifest = json.loads((copy.out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pdf"] is False and (copy.out / "brief.html").stat().st_size > 10_000
     assert not (copy.out / "brief.pdf").exists()  # --no-pdf: the old PDF does not pass for this build's
+    assert "PNGs, data/ and notebooks/ " in stdout and "PDF renders" not in stdout  # no step waits on a PDF
 
 
 # -- export faults ---------------------------------------------------------------------------------
