@@ -120,6 +120,24 @@ def test_a_year_is_not_a_figure():
     assert values("In 2017 the commission met, and again in 2019.") == []
 
 
+@pytest.mark.parametrize("text, written", [
+    ("The pipeline runs 2000 km across the steppe.", "2000 km"), ("Exports rose 1900 per cent.", "1900 per cent"),
+    ("The permit cost 2000 dollars.", "2000 dollars"), ("The fund holds 1850 million.", "1850 million"),
+    ("The tree is over 2000 years old in legend, they say, and over 2000 years in fact.", "over 2000 years"),
+])
+def test_a_number_that_could_be_a_year_is_a_figure_with_a_unit_after_it(text, written):
+    assert [f.text for f in figures(text)] == [written]
+
+
+@pytest.mark.parametrize("text, written", [
+    ("They lent two million.", "two million"), ("Growth was two per cent.", "two per cent"),
+    ("It ships two to three tonnes.", "two to three tonnes"), ("It lasted some twenty years.", "some twenty years"),
+    ("It sent twenty troops.", "twenty"), ("It paid fifteen dollars.", "fifteen dollars"), ("It runs twenty km.", "twenty km"),
+])
+def test_a_number_word_is_a_figure_with_a_unit_or_range_after_it_or_as_a_count_of_people(text, written):
+    assert [f.text for f in figures(text)] == [written]
+
+
 def test_a_footnote_marker_is_not_a_figure():
     assert values("The loan was agreed with China.358 All parties agreed.") == []
 
