@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from typing import Any
 
@@ -35,17 +36,32 @@ def forks(items: int, jobs: int | None = None) -> bool:
     return (jobs or os.cpu_count() or 1) >= 2 and items >= MIN_ITEMS and threading.active_count() == 1
 
 
-def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None, units: int | None = None) -> list[Any]:
-    """``[fn(*item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth it:
-    ``forks`` decides on ``units``, the number of things the items hold (default: one each).
+_shared: tuple = ()  # pmap's ``shared`` arguments, which its forked workers inherit
+
+
+def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None, units: int | None = None,
+         shared: tuple = ()) -> list[Any]:
+    """``[fn(*shared, *item) for item in items]``, in ``jobs`` processes (default: the number of cores) when worth
+    it: ``forks`` decides on ``units``, the number of things the items hold (default: one each).
 
     Workers are forked: a spawned worker would re-run the caller's script (any analyst's script without a
     ``__main__`` guard would break), and forking is safe only while this process runs a single thread, so
-    a threaded caller (a Jupyter kernel) computes in-process. Results must be picklable.
+    a threaded caller (a Jupyter kernel) computes in-process. Items and results must be picklable; ``shared``
+    need not be, as the workers inherit it, with what it has built and remembered, instead of receiving a copy
+    with each chunk of items (a codebook rebuilt its prefilter and memos from nothing for each).
     """
+    global _shared
     jobs = jobs or os.cpu_count() or 1
     if not forks(len(items) if units is None else units, jobs):
-        return [fn(*item) for item in items]
-    with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        return list(pool.map(fn, *zip(*items), chunksize=max(1, len(items) // (jobs * 8))))
+        return [fn(*shared, *item) for item in items]
+    _shared = shared
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
+            return list(pool.map(partial(_call_shared, fn), *zip(*items), chunksize=max(1, len(items) // (jobs * 8))))
+    finally:
+        _shared = ()
+
+
+def _call_shared(fn: Callable[..., Any], *item: Any) -> Any:
+    return fn(*_shared, *item)

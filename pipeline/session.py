@@ -107,10 +107,12 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
     pickled = forks(len(missing), jobs)  # a worker sends its results pickled, as the cache keeps them: once, for both
     # Analysed a batch at a time (analysis.analyse_documents): a worker's unit of work too.
     batches = [missing[start:start + BATCH] for start in range(0, len(missing), BATCH)]
-    work = [([documents[i] for i in batch], codebook, gazetteer, pickled) for batch in batches]
+    work = [([documents[i] for i in batch],) for batch in batches]
+    if pickled:
+        codebook.scanner, codebook.plan_needles  # built once, here, for the workers to inherit
     ready(len(missing))
     new = []
-    for batch, results in zip(batches, pmap(_analyse, work, jobs, units=len(missing))):
+    for batch, results in zip(batches, pmap(_analyse, work, jobs, units=len(missing), shared=(codebook, gazetteer, pickled))):
         for i, result in zip(batch, results):
             if pickled:
                 data, result = result, (pickle.loads(result) if unpickle else None)
@@ -122,7 +124,7 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
     return ([a for a, _ in found] if unpickle else None), [data for _, data in found]
 
 
-def _analyse(docs: list[Document], codebook, gazetteer: list, pickled: bool) -> list[analysis.DocumentAnalysis] | list[bytes]:
+def _analyse(codebook, gazetteer: list, pickled: bool, docs: list[Document]) -> list[analysis.DocumentAnalysis] | list[bytes]:
     results = analysis.analyse_documents(docs, codebook, gazetteer)
     return [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in results] if pickled else results
 

@@ -175,11 +175,30 @@ batches = set(pmap(pid, [(i,) for i in range(20)], jobs=2, units=500))  # 20 bat
 print(bool(workers) and os.getpid() not in workers and few == {os.getpid()} and os.getpid() not in batches)
 """
 
+SHARED_PROBE = """
+import os
+from pipeline.parallel import pmap
+
+def call(double, i):
+    return double(i), os.getpid()
+
+double = lambda i: 2 * i  # a lambda cannot be pickled: workers must inherit it
+forked = pmap(call, [(i,) for i in range(500)], jobs=2, shared=(double,))
+alone = pmap(call, [(i,) for i in range(20)], jobs=2, shared=(double,))
+print([v for v, _ in forked] == [2 * i for i in range(500)] and os.getpid() not in {p for _, p in forked}
+      and alone == [(2 * i, os.getpid()) for i in range(20)])
+"""
+
 
 def test_parallel_map_uses_worker_processes_for_enough_work_and_keeps_the_order():
     # In a fresh process, as the CLI runs it: a process with other threads (this one, once a test has
     # run a kernel client) computes in-process on purpose, since forking it would not be safe.
     done = subprocess.run([sys.executable, "-c", PMAP_PROBE], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+
+
+def test_parallel_map_hands_the_shared_arguments_to_every_call_without_pickling_them():
+    done = subprocess.run([sys.executable, "-c", SHARED_PROBE], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert done.stdout.strip() == "True", done.stderr[-2000:]
 
 
