@@ -109,7 +109,7 @@ def _analyses(documents: list[Document], codebook, gazetteer: list, cache: Path,
     batches = [missing[start:start + BATCH] for start in range(0, len(missing), BATCH)]
     work = [([documents[i] for i in batch],) for batch in batches]
     if pickled:
-        codebook.scanner, codebook.plan_needles  # built once, here, for the workers to inherit
+        _ = codebook.plan_needles  # builds the prefilter too: once, here, for the workers to inherit
     ready(len(missing))
     new = []
     for batch, results in zip(batches, pmap(_analyse, work, jobs, units=len(missing), shared=(codebook, gazetteer, pickled))):
