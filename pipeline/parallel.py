@@ -54,13 +54,13 @@ def pmap(fn: Callable[..., Any], items: Sequence[tuple], jobs: int | None = None
     jobs = jobs or os.cpu_count() or 1
     if not forks(len(items) if units is None else units, jobs):
         return [fn(*shared, *item) for item in items]
-    _shared = shared
+    outer, _shared = _shared, shared  # outer: a worker's own, should its function map again
     try:
         with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             return list(pool.map(partial(_call_shared, fn), *zip(*items), chunksize=max(1, len(items) // (jobs * 8))))
     finally:
-        _shared = ()
+        _shared = outer
 
 
 def _call_shared(fn: Callable[..., Any], *item: Any) -> Any:
