@@ -235,8 +235,9 @@ def _year_like(text: str) -> bool:
 
 
 def _prev_word(before: str) -> str:
+    """The word before a number, without the brackets or quotes that open before it: "(Article 4)" is a label."""
     words = before.rsplit(None, 1)  # str.split and re's \s take the same characters for whitespace
-    return words[-1] if words else ""
+    return words[-1].lstrip("([{“‘\"'«") if words else ""
 
 
 def _hedge(before: str) -> re.Match[str] | None:

@@ -146,6 +146,12 @@ def test_a_page_range_is_not_a_figure():
     assert values("See Lo, pp. 71–99, and p. 12.") == []
 
 
+@pytest.mark.parametrize("text", ["The treaty (Article 4) binds members.", "It was noted (p. 12) that trade grew.",
+                                  "The loan (No. 5) was signed.", "(Figure 3) shows the trend.", "Its fleet (Boeing 737) is old."])
+def test_a_label_word_or_a_name_before_a_number_counts_inside_brackets_too(text):
+    assert values(text) == []
+
+
 def test_dates_ages_and_clock_times_are_not_figures():
     assert values("On 12 April the minister, aged 64, spoke at 17:56 on February 1, 2017.") == []
 
