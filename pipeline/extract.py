@@ -223,8 +223,8 @@ _SHARE_CONTEXT = re.compile(r"\s(?:of|the)\s")
 _WORD_OR_MARK = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
 _PEOPLE_OR_TROOPS = _PEOPLE | _TROOPS
 # What may not come right before a digit: searched from len - 2, as its $ may stand before a final newline.
-_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$")
-_NOT_A_QUANTITY = re.compile(r"[A-Za-z]|:\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)")  # after a digit
+_GLUED = re.compile(r"[\w.,;:)\]”’\"/–—-]$|\w\+$")  # "\w+": the 1 of "C5+1"; "+1.5%" after a space is a number
+_NOT_A_QUANTITY = re.compile(r"[A-Za-z]|:\d|\+\d|\s?[ap]\.m\.|-year-old|\s(?:years?\sold)")  # after a digit
 _CLOSING = re.compile(r"\s?\)")
 _DATE_NEIGHBOUR = re.compile(rf"(?:{_MON}\s?(?:the\s)?$)")
 _DATE_AFTER = re.compile(rf"(?:st|nd|rd|th)?(?:{_DASH}\d{{1,2}})?\s(?:of\s)?{_MON}")

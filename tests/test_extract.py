@@ -152,6 +152,11 @@ def test_a_label_word_or_a_name_before_a_number_counts_inside_brackets_too(text)
     assert values(text) == []
 
 
+def test_a_format_named_with_a_plus_is_no_figure_but_a_signed_number_is():
+    assert values("Leaders met in the C5+1 format, and the 2+1 talks resumed.") == []
+    assert [f.text for f in figures("Growth was +1.5% this year.")] == ["1.5%"]
+
+
 def test_dates_ages_and_clock_times_are_not_figures():
     assert values("On 12 April the minister, aged 64, spoke at 17:56 on February 1, 2017.") == []
 
