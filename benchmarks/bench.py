@@ -543,6 +543,9 @@ class Bench:
                 self.add_doc(i + 1)
             log("cold build with a cold matplotlib font cache")
             self.cold_fonts()
+        # The large cases run once each, for minutes: the machine's speed is checked before each group of them, since
+        # other work on the machine can slow one group and not the next.
+        self.speed_check("the corpus stages")
         for _ in range(a.n_large):
             log(f"corpus stage: {a.docs_small} documents, one and two workers")
             self.corpus_stage("small")
@@ -554,15 +557,20 @@ class Bench:
                 log(f"corpus stage: {a.docs_large} documents")
                 self.corpus_stage("large")
         if "large" in self.corpora:
+            self.speed_check(f"the {a.docs_large:,}-document brief")
             for _ in range(a.n_large):
                 log(f"whole brief: {a.docs_large} documents")
                 self.large_brief()
         if "add" not in a.skip:
+            self.speed_check(f"one document added to {a.docs_small:,}")
             log(f"one document added to {a.docs_small} documents")
             self.small_add()
         if a.profile:
             self.profiles()
         self.info["machine"]["loop_s_at_end"] = loop_seconds()
+
+    def speed_check(self, before: str) -> None:
+        self.info["machine"].setdefault("loop_s_before", []).append((before, loop_seconds()))
 
     # -- report -------------------------------------------------------------------------------------
 
@@ -577,7 +585,8 @@ class Bench:
                  f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}, {m['os']}; "
                  f"load average at start {m['load_at_start'][0]:.2f}.", "",
                  f"Speed check (a fixed Python loop, best of 5, `loop_seconds`): {m.get('loop_s_at_start', '–')} s at the start, "
-                 f"{m.get('loop_s_at_end', '–')} s at the end. Runs at different loop times do not compare.", "",
+                 + "".join(f"{seconds} s before {before}, " for before, seconds in m.get("loop_s_before", []))
+                 + f"{m.get('loop_s_at_end', '–')} s at the end. Runs at different loop times do not compare.", "",
                  "Whole-process wall times; median of n runs; peak MiB = largest sum of RSS over the process tree (the build, its "
                  "workers, kernels and the PDF child), sampled every 50 ms. The machine is shared (2 cores, other sessions run "
                  "tests): spreads of ±20 % are noise, compare ratios measured in the same run.", "",
