@@ -51,11 +51,12 @@ def prepare_context(corpus_dir: str | Path, codebook_dir: str | Path, cache_dir:
     """The build's first step: ``load_context``, which leaves the context in the cache for the notebooks, and the
     corpus warnings. The context itself is returned only for a corpus of at most ``keep_up_to`` documents.
 
-    Beyond that the build would drop it, so the documents' analyses are not unpickled here at all: workers send
-    them pickled and the cache holds them pickled, which is how the context file stores them (10,000 documents:
-    the build's first step took 23.8 s, against 25.2 and 27.6 s unpickling them). A damaged cache entry then
-    reaches the context file unchecked; reading it fails, and the notebook computes the context again, which finds
-    and replaces that entry."""
+    Beyond that the build would drop it, so when the context is computed the documents' analyses are not unpickled
+    at all: workers send them pickled and the cache holds them pickled, which is how the context file stores them
+    (10,000 documents: the build's first step took 23.8 s, against 25.2 and 27.6 s unpickling them). A context
+    file already in the cache is read whole, as ``load_context`` reads it: the build gets here with one only when
+    the summary beside it is missing (``inputs.context_summary``). A damaged cache entry reaches the context file
+    unchecked; reading it fails, and the notebook computes the context again, which finds and replaces that entry."""
     with bulk():
         return _load_context(corpus_dir, codebook_dir, cache_dir, jobs, ready, keep_up_to)
 
