@@ -207,7 +207,7 @@ class Codebook:
 
 
 # Plans: per theme id (coding) or framing list, the cues to try, each with its alternatives that can match.
-CodingPlan = tuple[tuple[str, tuple[tuple[Cue, bool, tuple[Alternative, ...]], ...]], ...]
+CodingPlan = tuple[tuple[str, list[tuple[Cue, bool, tuple[Alternative, ...]]]], ...]
 FramingPlan = tuple[tuple[tuple[Cue, tuple[Alternative, ...]], ...], ...]
 FRAMING_LISTS = (("subjects", "russia"), ("subjects", "china"), ("tones", "cooperation"), ("tones", "tension"))
 
