@@ -184,7 +184,7 @@ class Codebook:
                 plans.clear()
             groups = _grouped(self._ranks[kind], possible)
             if kind == "coding":
-                plan = tuple((theme_id, steps) for theme_id, steps in groups.items() if not all(x for _, x, _ in steps))
+                plan = tuple((theme_id, tuple(steps)) for theme_id, steps in groups.items() if not all(x for _, x, _ in steps))
             else:
                 plan = tuple(tuple((cue, alternatives) for cue, _, alternatives in groups.get(i, ()))
                              for i in range(len(FRAMING_LISTS)))
@@ -206,8 +206,9 @@ class Codebook:
                 for kind, cues in (("coding", coding), ("framing", framing))}
 
 
-# Plans: per theme id (coding) or framing list, the cues to try, each with its alternatives that can match.
-CodingPlan = tuple[tuple[str, list[tuple[Cue, bool, tuple[Alternative, ...]]]], ...]
+# Plans: per theme id (coding) or framing list, the cues to try, each with its alternatives that can match. Tuples
+# throughout: ``_plan`` remembers each plan and hands the same one to every sentence that asks.
+CodingPlan = tuple[tuple[str, tuple[tuple[Cue, bool, tuple[Alternative, ...]], ...]], ...]
 FramingPlan = tuple[tuple[tuple[Cue, tuple[Alternative, ...]], ...], ...]
 FRAMING_LISTS = (("subjects", "russia"), ("subjects", "china"), ("tones", "cooperation"), ("tones", "tension"))
 

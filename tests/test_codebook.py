@@ -120,3 +120,12 @@ def test_digest_follows_the_file_content(tmp_path):
     first = load_codebook(path).digest
     path.write_text(path.read_text() + "# a comment\n")
     assert load_codebook(path).digest != first
+
+
+def test_coding_and_framing_plans_are_immutable_since_each_is_shared_by_every_sentence_that_asks():
+    codebook = load_codebook(DEFAULT_PATH)
+    coding, framing = codebook.coding_plan(None), codebook.framing_plan(None)
+    assert coding and codebook.coding_plan(None) is coding  # remembered: one object for every caller
+    for _theme, steps in coding:
+        assert isinstance(steps, tuple) and all(isinstance(alternatives, tuple) for *_, alternatives in steps)
+    assert isinstance(framing, tuple) and all(isinstance(steps, tuple) for steps in framing)
